@@ -1,0 +1,74 @@
+#include "agent/diag.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace crashwrap::agent::diag {
+namespace {
+std::atomic<int> g_fd{2};
+std::atomic<bool> g_quiet{false};
+std::atomic<std::uint64_t> g_warnings{0};
+
+void emit(std::string line) {
+  line.push_back('\n');
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(g_fd.load(std::memory_order_relaxed), p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere to report a failure to report
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+}  // namespace
+
+void set_output_fd(int fd) noexcept { g_fd.store(fd); }
+void set_quiet(bool quiet) noexcept { g_quiet.store(quiet); }
+std::uint64_t warnings_emitted() noexcept { return g_warnings.load(); }
+
+void error(std::string_view what, std::string_view fix) {
+  std::string line = "crashwrap: error: ";
+  line += what;
+  if (!fix.empty()) {
+    line += " \xe2\x80\x94 fix: ";
+    line += fix;
+  }
+  emit(std::move(line));
+}
+
+void warning(std::string_view what, std::string_view fix) {
+  g_warnings.fetch_add(1);
+  if (g_quiet.load()) return;
+  std::string line = "crashwrap: warning: ";
+  line += what;
+  if (!fix.empty()) {
+    line += " \xe2\x80\x94 ";
+    line += fix;
+  }
+  emit(std::move(line));
+}
+
+void note(std::string_view text) {
+  if (g_quiet.load()) return;
+  std::string line = "crashwrap: ";
+  line += text;
+  emit(std::move(line));
+}
+
+void cannot_run(std::string_view program, std::string_view reason) {
+  std::string line = "crashwrap: error: cannot run '";
+  line += program;
+  line += "': ";
+  line += reason;
+  emit(std::move(line));
+}
+
+void output_closed(std::string_view stream_name) {
+  warning(std::string("own ") + std::string(stream_name) +
+              " was closed by its reader; the child's output is still drained and analysed",
+          "keep the reader of crashwrap's output open to see it");
+}
+
+}  // namespace crashwrap::agent::diag

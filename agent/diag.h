@@ -1,0 +1,36 @@
+// crashwrap's own messages on its stderr. Every message crashwrap prints comes
+// from a function here (one function per message), so wording, prefix and
+// counting live in one place. Degraded modes print exactly one line
+//   crashwrap: warning: <what> — <fix>
+// and bump a counter that later feeds client reports.
+// Thread-safe: each message is written with a single write(2).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace crashwrap::agent::diag {
+
+// Where messages go (default: fd 2). Tests point this at a pipe or file.
+void set_output_fd(int fd) noexcept;
+// Suppress warnings/infos (errors still print). Used by --quiet.
+void set_quiet(bool quiet) noexcept;
+
+// Generic building blocks; prefer a named function per message below.
+void error(std::string_view what, std::string_view fix);
+void warning(std::string_view what, std::string_view fix);
+void note(std::string_view text);  // "crashwrap: <text>"
+
+// Number of warnings printed since start (feeds client reports / tests).
+std::uint64_t warnings_emitted() noexcept;
+
+// ---- messages (add one function per new message, grouped by module) ----
+
+// agent/spawn
+void cannot_run(std::string_view program, std::string_view reason);
+// agent/pump
+void output_closed(std::string_view stream_name);  // EPIPE on our stdout/stderr, once per stream
+
+}  // namespace crashwrap::agent::diag

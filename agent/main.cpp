@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::puts("crashwrap " CRASHWRAP_VERSION); return 0; }

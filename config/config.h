@@ -1,0 +1,77 @@
+// Everything crashwrap can be told, after CLI > environment > JSON file have
+// been merged and validated (see config/load.h). Plain values with defaults.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace crashwrap::config {
+
+using namespace std::chrono_literals;
+
+enum class Command { Run, Send, List, Show, Doctor, Help, Version };
+enum class LineBuffer { Auto, On, Off };
+enum class Compression { Gzip, Zstd, None };
+
+struct Config {
+  Command command = Command::Run;
+  std::vector<std::string> argv;          // child command (Run) or subcommand arguments
+  std::string show_id;                    // `crashwrap show ID`
+
+  // --- supervisor (agent/) ---
+  bool env_hints = true;                  // PYTHONUNBUFFERED, RUST_BACKTRACE, …
+  LineBuffer line_buffer = LineBuffer::Auto;
+  bool group = false;                     // signal the child's process group
+  int stop_signal = 15;                   // what a received SIGTERM becomes
+  std::optional<std::chrono::milliseconds> kill_after;  // SIGKILL after a forwarded SIGTERM
+  std::chrono::milliseconds drain_grace = 500ms;        // pipes held open by grandchildren
+  std::chrono::milliseconds group_term_grace = 2000ms;  // TERM → KILL of leftover descendants
+  std::map<int, int> remap_exit;          // --remap-exit 143=0
+  std::set<int> ignore_exit_codes;        // exit codes that are not reported
+  bool report_exit_codes = true;          // any non-zero exit not ignored is reported
+  std::size_t max_line_bytes = 16 * 1024; // analysis cap per line
+  std::size_t tail_lines = 500;
+  std::size_t tail_bytes = 256 * 1024;
+  bool strict = false;
+  bool quiet = false;                     // no summary line
+  std::string config_file;
+
+  // --- event metadata ---
+  std::string release;                    // SENTRY_RELEASE / --release
+  std::string environment;                // SENTRY_ENVIRONMENT / --environment
+  std::string server_name;                // hostname by default
+  std::vector<std::string> send_env;      // variables copied into the event, never others
+  std::vector<std::pair<std::string, std::string>> tags;  // --tag k=v
+
+  // --- spool / outbox (sinks/) ---
+  std::string spool_dir;                  // resolved, never empty after load
+  std::uint64_t spool_max_bytes = 256ull * 1024 * 1024;
+  std::size_t spool_max_files = 1000;
+
+  // --- transport (sinks/) ---
+  std::vector<std::string> dsns;          // raw DSN strings, validated by config/dsn
+  bool dsn_from_crashwrap_env = false;    // CRASHWRAP_DSN was used (strip it from the child env)
+  Compression compression = Compression::Gzip;
+  std::chrono::milliseconds flush_timeout = 5000ms;
+  std::string ca_file;
+  bool insecure = false;
+  std::uint64_t attachment_max_bytes = 1024 * 1024;
+  std::uint64_t envelope_max_bytes = 20ull * 1024 * 1024;
+  std::chrono::milliseconds http_timeout = 15000ms;
+
+  // --- crash detection (parsers/) ---
+  std::vector<std::string> detectors;     // empty = all
+  bool report_logged = true;              // handled traces while the child runs
+  std::chrono::milliseconds report_exit_grace = 2000ms;  // report → exit join window
+  std::chrono::milliseconds detector_quiet = 1000ms;     // a trace block ends after this silence
+  std::vector<std::string> in_app_include;
+  std::vector<std::string> in_app_exclude;
+  bool fingerprint_local = false;
+};
+
+}  // namespace crashwrap::config
