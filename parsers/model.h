@@ -30,6 +30,13 @@ struct Line {
   std::size_t cut_bytes = 0;    // bytes beyond the analysis cap
 };
 
+// A line kept after the call that saw it (output tail, breadcrumbs, flight recorder).
+struct LogLine {
+  Stream stream = Stream::Stderr;
+  Timestamp time{};
+  std::string text;             // analysis copy: no LF/CR, cut at the cap
+};
+
 struct Frame {
   std::string function;
   std::string module;           // module / package / class, runtime-specific
