@@ -1,0 +1,39 @@
+// The last lines of the child's output, bounded by a line count and a byte
+// budget: the event's breadcrumbs and its "output-tail.txt" attachment.
+// Event loop only (not thread-safe).
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "parsers/model.h"
+
+namespace crashwrap::agent {
+
+class OutputTail {
+ public:
+  // Keeps at most `max_lines` lines whose texts total at most `max_bytes`
+  // (the oldest are dropped first). A single line longer than `max_bytes` is
+  // kept cut to its first `max_bytes` bytes. Zero in either bound keeps nothing.
+  OutputTail(std::size_t max_lines, std::size_t max_bytes);
+
+  void push(const parsers::Line& line);          // copies line.text
+  std::vector<parsers::LogLine> lines() const;   // oldest first
+  std::size_t size() const { return ring_.size(); }
+  std::size_t bytes() const { return bytes_; }
+  std::uint64_t dropped() const { return dropped_; }  // lines pushed out so far
+
+ private:
+  std::size_t max_lines_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;
+  std::uint64_t dropped_ = 0;
+  std::deque<parsers::LogLine> ring_;
+};
+
+// "[stdout] text\n" / "[stderr] text\n" per line, oldest first: the attachment body.
+std::string render_tail(const std::vector<parsers::LogLine>& lines);
+
+}  // namespace crashwrap::agent
