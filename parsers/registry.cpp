@@ -1,0 +1,248 @@
+#include "parsers/registry.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "parsers/detectors.h"
+#include "parsers/text.h"
+
+namespace crashwrap::parsers {
+namespace {
+
+struct Entry {
+  std::string_view name;
+  std::vector<std::string_view> aliases;
+  std::unique_ptr<Detector> (*make)();
+};
+
+// Every runtime detector, in the order overlaps are broken on a tie.
+const std::vector<Entry>& entries() {
+  static const std::vector<Entry> table = {
+  };
+  return table;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+const Entry* find_entry(std::string_view name) {
+  std::string n = lower(name);
+  for (const Entry& e : entries()) {
+    if (e.name == n) return &e;
+    for (std::string_view a : e.aliases)
+      if (a == n) return &e;
+  }
+  return nullptr;
+}
+
+std::size_t frame_count(const CrashReport& r) {
+  std::size_t n = 0;
+  for (const Exception& e : r.exceptions) n += e.stacktrace.frames.size();
+  for (const Thread& t : r.threads) n += t.stacktrace.frames.size();
+  return n;
+}
+
+bool richer(const CrashReport& a, const CrashReport& b) {
+  auto key = [](const CrashReport& r) {
+    return std::tuple(frame_count(r), r.exceptions.size(), r.last_line - r.first_line);
+  };
+  return key(a) > key(b);
+}
+
+bool overlaps(const CrashReport& a, const CrashReport& b) {
+  return a.stream == b.stream && a.first_line <= b.last_line && b.first_line <= a.last_line;
+}
+
+std::uint16_t bigram(std::string_view s, std::size_t i) {
+  return static_cast<std::uint16_t>((static_cast<unsigned char>(s[i]) << 8) | static_cast<unsigned char>(s[i + 1]));
+}
+
+}  // namespace
+
+std::vector<std::string_view> Registry::names() {
+  std::vector<std::string_view> out;
+  for (const Entry& e : entries()) out.push_back(e.name);
+  return out;
+}
+
+std::optional<Registry> Registry::create(const std::vector<std::string>& names, std::string& error) {
+  Registry reg;
+  if (names.empty()) {
+    for (const Entry& e : entries()) reg.add(e.make());
+    return reg;
+  }
+  for (const std::string& n : names) {
+    const Entry* e = find_entry(n);
+    if (e == nullptr) {
+      error = "unknown detector '" + n + "'; valid names:";
+      for (const Entry& v : entries()) error += " " + std::string(v.name);
+      return std::nullopt;
+    }
+    reg.add(e->make());
+  }
+  return reg;
+}
+
+Registry Registry::all_except(std::string_view name) {
+  Registry reg;
+  for (const Entry& e : entries())
+    if (e.name != name) reg.add(e.make());
+  return reg;
+}
+
+void Registry::add(std::unique_ptr<Detector> d) {
+  if (!d || detectors_.size() >= 64) return;
+  std::uint64_t bit = std::uint64_t{1} << detectors_.size();
+  for (std::string_view a : d->anchors()) {
+    if (a.size() < 2) continue;
+    std::uint16_t bg = bigram(a, 0);
+    bigrams_[bg / 64] |= std::uint64_t{1} << (bg % 64);
+    anchors_.push_back({a, bit});
+  }
+  detectors_.push_back(std::move(d));
+}
+
+void Registry::set_in_app_rules(std::vector<std::string> include, std::vector<std::string> exclude) {
+  in_app_include_ = std::move(include);
+  in_app_exclude_ = std::move(exclude);
+}
+
+std::uint64_t Registry::prefilter(std::string_view s) const noexcept {
+  std::uint64_t hits = 0;
+  if (s.size() < 2) return 0;
+  const std::uint64_t* table = bigrams_.data();
+  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+    std::uint16_t bg = bigram(s, i);
+    if ((table[bg / 64] >> (bg % 64) & 1) == 0) continue;
+    std::string_view rest = s.substr(i);
+    for (const Anchor& a : anchors_)
+      if ((hits & a.detector_bit) == 0 && text::starts_with(rest, a.text)) hits |= a.detector_bit;
+  }
+  return hits;
+}
+
+void Registry::refresh_active(std::size_t i) {
+  std::uint64_t bit = std::uint64_t{1} << i;
+  for (Stream s : {Stream::Stdout, Stream::Stderr}) {
+    auto& mask = active_[s == Stream::Stdout ? 0 : 1];
+    if (detectors_[i]->active_since(s))
+      mask |= bit;
+    else
+      mask &= ~bit;
+  }
+}
+
+void Registry::feed(const Line& line, std::vector<CrashReport>& out) {
+  std::uint64_t wanted = active_[line.stream == Stream::Stdout ? 0 : 1] | prefilter(line.text);
+  if (wanted == 0 && pending_.empty()) return;  // the no-crash fast path
+  std::vector<CrashReport> produced;
+  for (std::size_t i = 0; wanted != 0 && i < detectors_.size(); ++i) {
+    if ((wanted >> i & 1) == 0) continue;
+    detectors_[i]->feed(line, produced);
+    refresh_active(i);
+  }
+  collect(produced);
+  release(out, false);
+}
+
+void Registry::flush(Timestamp now, std::chrono::milliseconds quiet, std::vector<CrashReport>& out) {
+  if ((active_[0] | active_[1]) == 0 && pending_.empty()) return;
+  std::vector<CrashReport> produced;
+  for (std::size_t i = 0; i < detectors_.size(); ++i) {
+    detectors_[i]->flush(now, quiet, produced);
+    refresh_active(i);
+  }
+  collect(produced);
+  release(out, false);
+}
+
+void Registry::finish(std::vector<CrashReport>& out) {
+  std::vector<CrashReport> produced;
+  for (std::size_t i = 0; i < detectors_.size(); ++i) {
+    detectors_[i]->finish(produced);
+    refresh_active(i);
+  }
+  collect(produced);
+  release(out, true);
+}
+
+void Registry::collect(std::vector<CrashReport>& produced) {
+  for (CrashReport& r : produced) {
+    apply_in_app(r);
+    pending_.push_back(std::move(r));
+  }
+}
+
+// Hands out the pending reports no detector still at work could overlap,
+// keeping only the richest of each group of overlapping reports.
+void Registry::release(std::vector<CrashReport>& out, bool all) {
+  if (pending_.empty()) return;
+  std::optional<std::uint64_t> busy_from[2];
+  if (!all) {
+    for (const auto& d : detectors_)
+      for (Stream s : {Stream::Stdout, Stream::Stderr})
+        if (auto since = d->active_since(s)) {
+          auto& b = busy_from[s == Stream::Stdout ? 0 : 1];
+          b = b ? std::min(*b, *since) : *since;
+        }
+  }
+  std::stable_sort(pending_.begin(), pending_.end(), [](const CrashReport& a, const CrashReport& b) {
+    return std::tuple(a.stream, a.first_line) < std::tuple(b.stream, b.first_line);
+  });
+  std::vector<CrashReport> keep;
+  std::vector<CrashReport> ready;
+  for (CrashReport& r : pending_) {
+    const auto& busy = busy_from[r.stream == Stream::Stdout ? 0 : 1];
+    if (busy && r.last_line >= *busy) {
+      keep.push_back(std::move(r));
+      continue;
+    }
+    if (!ready.empty() && overlaps(ready.back(), r)) {
+      if (richer(r, ready.back())) ready.back() = std::move(r);
+      continue;
+    }
+    ready.push_back(std::move(r));
+  }
+  // A held report may overlap one that is ready: hold the ready one too.
+  for (auto it = ready.begin(); it != ready.end();) {
+    bool clash = std::any_of(keep.begin(), keep.end(), [&](const CrashReport& k) { return overlaps(k, *it); });
+    if (clash) {
+      keep.push_back(std::move(*it));
+      it = ready.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::stable_sort(ready.begin(), ready.end(),
+                   [](const CrashReport& a, const CrashReport& b) { return a.last_time < b.last_time; });
+  for (CrashReport& r : ready) out.push_back(std::move(r));
+  pending_ = std::move(keep);
+}
+
+void Registry::apply_in_app(CrashReport& r) const {
+  if (in_app_include_.empty() && in_app_exclude_.empty()) return;
+  auto matches = [](const Frame& f, const std::vector<std::string>& patterns) {
+    for (const std::string& p : patterns) {
+      if (p.empty()) continue;
+      if (text::starts_with(f.module, p) || text::starts_with(f.function, p) || text::starts_with(f.package, p) ||
+          text::contains(f.abs_path, p) || text::contains(f.filename, p))
+        return true;
+    }
+    return false;
+  };
+  auto fix = [&](std::vector<Frame>& frames) {
+    for (Frame& f : frames) {
+      if (matches(f, in_app_include_))
+        f.in_app = true;
+      else if (matches(f, in_app_exclude_))
+        f.in_app = false;
+    }
+  };
+  for (Exception& e : r.exceptions) fix(e.stacktrace.frames);
+  for (Thread& t : r.threads) fix(t.stacktrace.frames);
+}
+
+}  // namespace crashwrap::parsers
