@@ -1,0 +1,69 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "agent/output_tail.h"
+
+using crashwrap::agent::OutputTail;
+using crashwrap::agent::render_tail;
+using namespace crashwrap::parsers;
+
+namespace {
+Line line(Stream s, std::string_view text) {
+  Line l;
+  l.stream = s;
+  l.text = text;
+  return l;
+}
+}  // namespace
+
+TEST_CASE("the tail keeps the last lines up to the line bound", "[output_tail]") {
+  OutputTail t(3, 1000);
+  for (int i = 1; i <= 5; ++i) {
+    std::string s = "line " + std::to_string(i);
+    t.push(line(Stream::Stdout, s));
+  }
+  auto ls = t.lines();
+  REQUIRE(ls.size() == 3);
+  CHECK(ls[0].text == "line 3");
+  CHECK(ls[2].text == "line 5");
+  CHECK(t.dropped() == 2);
+  CHECK(t.bytes() == 18);
+}
+
+TEST_CASE("the tail keeps the last lines up to the byte bound", "[output_tail]") {
+  OutputTail t(100, 10);
+  t.push(line(Stream::Stdout, "aaaa"));
+  t.push(line(Stream::Stderr, "bbbb"));
+  t.push(line(Stream::Stdout, "cccc"));
+  auto ls = t.lines();
+  REQUIRE(ls.size() == 2);
+  CHECK(ls[0].text == "bbbb");
+  CHECK(ls[0].stream == Stream::Stderr);
+  CHECK(ls[1].text == "cccc");
+  CHECK(t.bytes() == 8);
+  // One line over the budget is cut to the budget and replaces everything.
+  t.push(line(Stream::Stdout, "0123456789abcdef"));
+  ls = t.lines();
+  REQUIRE(ls.size() == 1);
+  CHECK(ls[0].text == "0123456789");
+  CHECK(t.bytes() == 10);
+}
+
+TEST_CASE("zero bounds keep nothing", "[output_tail]") {
+  OutputTail t(0, 100);
+  t.push(line(Stream::Stdout, "x"));
+  CHECK(t.lines().empty());
+  OutputTail u(10, 0);
+  u.push(line(Stream::Stdout, "x"));
+  CHECK(u.lines().empty());
+}
+
+TEST_CASE("render_tail prefixes each line with its stream", "[output_tail]") {
+  OutputTail t(10, 100);
+  t.push(line(Stream::Stdout, "hello"));
+  t.push(line(Stream::Stderr, "Traceback"));
+  t.push(line(Stream::Stdout, ""));
+  CHECK(render_tail(t.lines()) == "[stdout] hello\n[stderr] Traceback\n[stdout] \n");
+  CHECK(render_tail({}) == "");
+}
