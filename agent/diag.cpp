@@ -71,4 +71,16 @@ void output_closed(std::string_view stream_name) {
           "keep the reader of crashwrap's output open to see it");
 }
 
+// agent/flight_recorder
+void flight_recorder_unavailable(std::string_view dir, std::string_view reason) {
+  warning(std::string("cannot keep a flight record in ") + std::string(dir) + ": " + std::string(reason) +
+              "; if crashwrap is killed, its next start cannot report this run",
+          "make the spool directory writable (--spool DIR / CRASHWRAP_SPOOL)");
+}
+
+void flight_record_ignored(std::string_view path, std::string_view reason) {
+  warning(std::string("ignoring ") + std::string(path) + ": " + std::string(reason),
+          "remove the file if no other crashwrap version uses this spool");
+}
+
 }  // namespace crashwrap::agent::diag

@@ -33,4 +33,8 @@ void cannot_run(std::string_view program, std::string_view reason);
 // agent/pump
 void output_closed(std::string_view stream_name);  // EPIPE on our stdout/stderr, once per stream
 
+// agent/flight_recorder
+void flight_recorder_unavailable(std::string_view dir, std::string_view reason);
+void flight_record_ignored(std::string_view path, std::string_view reason);  // corrupt or foreign file
+
 }  // namespace crashwrap::agent::diag
