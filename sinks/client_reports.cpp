@@ -135,7 +135,7 @@ ClientReports ClientReports::parse(std::string_view text) {
   return r;
 }
 
-std::string client_report_item(std::string_view payload) {
+std::string encode_client_report_item(std::string_view payload) {
   std::string item = R"({"type":"client_report","length":)";
   item += std::to_string(payload.size());
   item += "}\n";

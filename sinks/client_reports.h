@@ -62,6 +62,6 @@ class ClientReports {
 
 // An envelope item (header line + payload + "\n") carrying `payload`, ready to
 // be appended to an envelope that ends with "\n".
-std::string client_report_item(std::string_view payload);
+std::string encode_client_report_item(std::string_view payload);
 
 }  // namespace crashwrap::sinks

@@ -154,6 +154,13 @@ bool RateLimits::empty(Timestamp now) {
   return limits_.empty();
 }
 
+void RateLimits::merge(const RateLimits& other) {
+  for (const auto& [category, l] : other.limits_) {
+    auto it = limits_.find(category);
+    if (it == limits_.end() || it->second.until < l.until) limits_[category] = l;
+  }
+}
+
 std::string RateLimits::serialize() const {
   std::string out;
   for (const auto& [category, l] : limits_) {

@@ -44,6 +44,9 @@ class RateLimits {
   // The earliest end of any limit still in force; nullopt when none is.
   std::optional<Timestamp> next_expiry(Timestamp now);
   bool empty(Timestamp now);
+  // Takes every limit of `other` that ends later than ours (another process
+  // sharing the spool may have learnt a limit).
+  void merge(const RateLimits& other);
 
   // Persistence (the spool's state area): one "category until_ms length_ms"
   // line per limit, "*" for every category. parse() skips lines it cannot read.

@@ -48,7 +48,7 @@ TEST_CASE("the payload is a client_report as Sentry defines it", "[client_report
         R"({"discarded_events":[{"category":"attachment","quantity":1,"reason":"ratelimit_backoff"},)"
         R"({"category":"error","quantity":2,"reason":"queue_overflow"}],"timestamp":"2023-11-14T22:13:20Z"})");
   CHECK(included.total() == 3);
-  CHECK(client_report_item(p) ==
+  CHECK(encode_client_report_item(p) ==
         "{\"type\":\"client_report\",\"length\":" + std::to_string(p.size()) + "}\n" + p + "\n");
 
   ClientReports none;

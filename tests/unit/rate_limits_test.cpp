@@ -125,3 +125,13 @@ TEST_CASE("item types map to Sentry data categories", "[rate_limits]") {
   CHECK(item_category("client_report") == "internal");
   CHECK(item_category("transaction") == "transaction");
 }
+
+TEST_CASE("merge keeps the later end of each limit", "[rate_limits]") {
+  RateLimits a, b;
+  a.update(429, "", "60:error, 5:session", t0);
+  b.update(429, "", "10:error, 30:session, 20:attachment", t0);
+  a.merge(b);
+  CHECK(a.limited_until("error", t0) == t0 + 60s);
+  CHECK(a.limited_until("session", t0) == t0 + 30s);
+  CHECK(a.limited_until("attachment", t0) == t0 + 20s);
+}
