@@ -63,6 +63,8 @@ struct Config {
   std::uint64_t attachment_max_bytes = 1024 * 1024;
   std::uint64_t envelope_max_bytes = 20ull * 1024 * 1024;
   std::chrono::milliseconds http_timeout = 15000ms;
+  std::chrono::milliseconds connect_timeout = 3000ms;  // per DSN: a dead host never stalls the others
+  std::string transport_dir;              // write envelopes here instead of sending (DiskTransport)
 
   // --- crash detection (parsers/) ---
   std::vector<std::string> detectors;     // empty = all
