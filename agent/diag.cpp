@@ -83,4 +83,24 @@ void flight_record_ignored(std::string_view path, std::string_view reason) {
           "remove the file if no other crashwrap version uses this spool");
 }
 
+// ---- sinks/spool ----
+
+void spool_unavailable(std::string_view reason) {
+  warning(std::string(reason) + "; crash events of this run are not kept",
+          "point --spool (CRASHWRAP_SPOOL) at a writable directory");
+}
+
+void spool_save_failed(std::string_view dir, std::string_view reason, bool disk_full) {
+  warning("cannot save the event to the spool " + std::string(dir) + ": " + std::string(reason),
+          disk_full ? "free disk space or lower --spool-max-bytes"
+                    : "make the directory writable or point --spool at a writable one");
+}
+
+void event_too_large(std::string_view event_id, std::uint64_t bytes, std::uint64_t max_bytes) {
+  warning("event " + std::string(event_id.substr(0, 8)) + " is " + std::to_string(bytes) +
+              " bytes without attachments, over the envelope limit of " +
+              std::to_string(max_bytes) + "; it is not kept",
+          "raise --envelope-max-bytes");
+}
+
 }  // namespace crashwrap::agent::diag

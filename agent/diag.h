@@ -37,4 +37,12 @@ void output_closed(std::string_view stream_name);  // EPIPE on our stdout/stderr
 void flight_recorder_unavailable(std::string_view dir, std::string_view reason);
 void flight_record_ignored(std::string_view path, std::string_view reason);  // corrupt or foreign file
 
+// sinks/spool
+// Spool::open failed (`reason` names the directory and the cause); events are not kept this run.
+void spool_unavailable(std::string_view reason);
+// Spool::save failed (unwritable directory, full disk, …); printed once per spool.
+void spool_save_failed(std::string_view dir, std::string_view reason, bool disk_full);
+// An event that cannot fit in --envelope-max-bytes even without attachments.
+void event_too_large(std::string_view event_id, std::uint64_t bytes, std::uint64_t max_bytes);
+
 }  // namespace crashwrap::agent::diag

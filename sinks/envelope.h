@@ -76,6 +76,7 @@ struct EnvelopeLimits {
 struct BuiltEnvelope {
   std::string bytes;                        // empty when !fits
   bool fits = true;                         // false: even the event alone exceeds envelope_max_bytes
+  std::uint64_t size = 0;                   // bytes.size(), or the smallest size tried when !fits
   std::size_t attachments_dropped = 0;      // over attachment_max_bytes, or to fit the envelope
   std::uint64_t attachment_bytes_dropped = 0;
 };

@@ -21,7 +21,7 @@
 //   again to a DSN added afterwards.
 //
 // Bounds: after each save, while the entries exceed max_files or max_bytes
-// (envelope files plus records), the oldest finished entries (sent/, dropped/)
+// (sizes of the envelope files), the oldest finished entries (sent/, dropped/)
 // are removed first, then the oldest pending ones that nobody has claimed. Each
 // removed pending entry is counted in stats() and in the persisted discarded
 // counters as (queue_overflow, its category), which feed a client report.
@@ -42,6 +42,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -233,6 +234,8 @@ class Spool {
   std::optional<std::string> write_entry(const std::string& id, std::string_view compressed,
                                          const SaveInfo& info, parsers::Timestamp now);
   void enforce_bounds(const std::string& keep_id);
+  bool add_discarded_locked(std::string_view reason,
+                            const std::map<std::string, std::uint64_t>& by_category);
   void save_failed(std::string_view what, int err);
 
   std::shared_ptr<const Claim::Shared> shared_;
