@@ -69,6 +69,11 @@ void remove_tree(const std::string& path);
 // Returns the last value of the condition. The tests' one way to wait.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds bound);
 
+// The fds of this process that a child would inherit (open, not close-on-exec),
+// sorted. With the testapp's "fds" command: "fds" + " N" for each.
+std::vector<int> inheritable_fds();
+std::string fds_line(const std::vector<int>& fds);   // "fds 0 1 2\n"
+
 // Decoding a raw wait status.
 bool exited(int status);
 int exit_code(int status);      // -1 when the process did not exit normally
