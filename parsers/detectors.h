@@ -10,4 +10,15 @@ namespace crashwrap::parsers {
 
 // Add one declaration per runtime detector file.
 
+// Go, Rust, native (C++ terminate, glibc aborts), sanitizers, structured logs.
+std::unique_ptr<Detector> make_go_detector();          // parsers/go.cpp
+std::unique_ptr<Detector> make_rust_detector();        // parsers/rust.cpp
+std::unique_ptr<Detector> make_cpp_detector();         // parsers/native.cpp: libstdc++ terminate
+std::unique_ptr<Detector> make_glibc_detector();       // parsers/native.cpp: malloc checks, assert, stack smashing
+std::unique_ptr<Detector> make_asan_detector();        // parsers/sanitizers.cpp: AddressSanitizer
+std::unique_ptr<Detector> make_lsan_detector();        // parsers/sanitizers.cpp: LeakSanitizer
+std::unique_ptr<Detector> make_ubsan_detector();       // parsers/sanitizers.cpp: UndefinedBehaviorSanitizer
+std::unique_ptr<Detector> make_tsan_detector();        // parsers/sanitizers.cpp: ThreadSanitizer
+std::unique_ptr<Detector> make_json_log_detector();    // parsers/json_log.cpp: traces embedded in JSON log lines
+
 }  // namespace crashwrap::parsers
