@@ -103,4 +103,53 @@ void event_too_large(std::string_view event_id, std::uint64_t bytes, std::uint64
           "raise --envelope-max-bytes");
 }
 
+// ---- sinks/curl_transport, sinks/sender ----
+
+void insecure_tls() {
+  static std::atomic<bool> once{false};
+  if (once.exchange(true)) return;
+  g_warnings.fetch_add(1);
+  // Loud on purpose: printed even with --quiet.
+  emit("crashwrap: warning: --insecure: TLS certificates are NOT verified; anyone on the path can "
+       "read and alter crash reports \xe2\x80\x94 use --ca-file for a private CA instead");
+}
+
+void dsn_unusable(std::string_view redacted, std::string_view error) {
+  warning("the DSN " + std::string(redacted) + " is not usable: " + std::string(error) +
+              "; its events stay in the spool",
+          "fix the DSN (--dsn, CRASHWRAP_DSN or SENTRY_DSN), then run `crashwrap send`");
+}
+
+void envelope_rejected(std::string_view id, std::string_view dsn_label, std::string_view why) {
+  warning("the server " + std::string(dsn_label) + " refused event " +
+              std::string(id.substr(0, 8)) + " (" + std::string(why) + "); it is dropped for that DSN",
+          "see `crashwrap show " + std::string(id.substr(0, 8)) + "` and the server's limits");
+}
+
+void send_progress(std::size_t done, std::size_t total) {
+  std::string line = "\rcrashwrap: sending " + std::to_string(done) + "/" + std::to_string(total);
+  if (done >= total) line += "\n";
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(g_fd.load(std::memory_order_relaxed), p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+void send_summary(std::size_t sent, std::size_t dropped, std::size_t left, std::string_view last_error) {
+  std::string line = "crashwrap: send: " + std::to_string(sent) + " sent, " +
+                     std::to_string(dropped) + " dropped, " + std::to_string(left) +
+                     " left in the spool";
+  if (left > 0 && !last_error.empty()) {
+    line += " (last error: ";
+    line += last_error;
+    line += ")";
+  }
+  emit(std::move(line));
+}
+
 }  // namespace crashwrap::agent::diag

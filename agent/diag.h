@@ -45,4 +45,16 @@ void spool_save_failed(std::string_view dir, std::string_view reason, bool disk_
 // An event that cannot fit in --envelope-max-bytes even without attachments.
 void event_too_large(std::string_view event_id, std::uint64_t bytes, std::uint64_t max_bytes);
 
+// sinks/curl_transport, sinks/sender
+// --insecure: TLS verification is off (printed once per process, even when quiet).
+void insecure_tls();
+// A configured DSN does not parse (`redacted` hides its secret); its events stay in the spool.
+void dsn_unusable(std::string_view redacted, std::string_view error);
+// The server refused an envelope for good (HTTP 4xx): it is dropped for that DSN.
+void envelope_rejected(std::string_view id, std::string_view dsn_label, std::string_view why);
+// `crashwrap send` on a tty: "crashwrap: sending N/M…" redrawn in place (no newline).
+void send_progress(std::size_t done, std::size_t total);
+// `crashwrap send`: the summary line (always printed, even when quiet).
+void send_summary(std::size_t sent, std::size_t dropped, std::size_t left, std::string_view last_error);
+
 }  // namespace crashwrap::agent::diag
