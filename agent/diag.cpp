@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 namespace crashwrap::agent::diag {
 namespace {
@@ -72,6 +73,63 @@ void output_closed(std::string_view stream_name) {
 }
 
 // agent/flight_recorder
+void config_warning(std::string_view line) {
+  g_warnings.fetch_add(1);
+  if (g_quiet.load()) return;
+  std::string text = "crashwrap: warning: ";
+  text += line;
+  emit(std::move(text));
+}
+
+void config_refused(std::string_view line) {
+  std::string text = "crashwrap: error: ";
+  text += line;
+  emit(std::move(text));
+}
+
+namespace {
+std::string event_phrase(std::string_view event_id, const std::string* saved_path) {
+  std::string text = " \xe2\x80\x94 event ";
+  text += event_id.substr(0, 8);
+  text += "\xe2\x80\xa6 ";  // "…"
+  if (saved_path != nullptr) {
+    text += "saved to ";
+    text += *saved_path;
+  } else {
+    text += "could not be saved";
+  }
+  return text;
+}
+}  // namespace
+
+void run_summary(std::string_view program, std::string_view how, double seconds,
+                 std::string_view event_id, const std::string* saved_path, bool no_dsn) {
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.1f", seconds < 0 ? 0.0 : seconds);
+  std::string text(program);
+  text += ' ';
+  text += how;
+  text += " after ";
+  text += secs;
+  text += 's';
+  text += event_phrase(event_id, saved_path);
+  if (no_dsn && saved_path != nullptr) text += " (no DSN set)";
+  note(text);
+}
+
+void abandoned_run(std::string_view program, int pid, std::string_view event_id,
+                   const std::string* saved_path) {
+  std::string text = "previous run of ";
+  text += program;
+  text += " (pid " + std::to_string(pid) + ") ended while no crashwrap was watching";
+  text += event_phrase(event_id, saved_path);
+  note(text);
+}
+
+void detectors_rejected(std::string_view error) {
+  warning(error, "all detectors are used");
+}
+
 void flight_recorder_unavailable(std::string_view dir, std::string_view reason) {
   warning(std::string("cannot keep a flight record in ") + std::string(dir) + ": " + std::string(reason) +
               "; if crashwrap is killed, its next start cannot report this run",

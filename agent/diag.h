@@ -33,6 +33,24 @@ void cannot_run(std::string_view program, std::string_view reason);
 // agent/pump
 void output_closed(std::string_view stream_name);  // EPIPE on our stdout/stderr, once per stream
 
+// agent/main
+// A configuration warning from config::load (its text without the prefix).
+void config_warning(std::string_view line);
+// config::load refused to start (--strict with warnings, or no command to run).
+void config_refused(std::string_view line);
+
+// agent/pipeline
+// The end of a reported run (printed unless --quiet):
+// "crashwrap: <program> <how> after <s.s>s — event <8 hex>… saved to <path>[ (no DSN set)]"
+// or "… — event <8 hex>… could not be saved" when the spool refused it.
+void run_summary(std::string_view program, std::string_view how, double seconds,
+                 std::string_view event_id, const std::string* saved_path, bool no_dsn);
+// A previous run on this spool ended while crashwrap was not there to see it.
+void abandoned_run(std::string_view program, int pid, std::string_view event_id,
+                   const std::string* saved_path);
+// --detectors named something unknown (`error` lists the valid names); all detectors run.
+void detectors_rejected(std::string_view error);
+
 // agent/flight_recorder
 void flight_recorder_unavailable(std::string_view dir, std::string_view reason);
 void flight_record_ignored(std::string_view path, std::string_view reason);  // corrupt or foreign file
