@@ -330,8 +330,9 @@ std::optional<std::string> read_record(int fd, std::size_t size) {
 
 // nullopt when the header is sound; otherwise what is wrong with it.
 std::optional<std::string> check_header(const std::string& data, const Header& h) {
-  if (data.size() < kHeaderSize || std::memcmp(h.magic, kMagic, sizeof kMagic) != 0)
+  if (data.size() < sizeof kMagic || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
     return "not a crashwrap flight record";
+  if (data.size() < kHeaderSize) return std::string("corrupt flight record (truncated)");
   if (h.version != kVersion)
     return "flight record format " + std::to_string(h.version) + ", this crashwrap reads " +
            std::to_string(kVersion);
@@ -424,12 +425,11 @@ void recover_one(const std::string& path, std::vector<AbandonedRun>& out) {
   }
   const bool locked = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
   if (!locked && errno == EWOULDBLOCK) return;  // its owner lives
-  const auto size = static_cast<std::size_t>(st.st_size);
-  std::optional<std::string> data;
-  if (size >= kHeaderSize && size <= kHeaderSize + kMaxRing) data = read_record(fd, size);
+  const auto size = std::min(static_cast<std::size_t>(st.st_size), kHeaderSize + kMaxRing + 1);
+  const std::optional<std::string> data = read_record(fd, size);
   Header h{};
   if (data && data->size() >= kHeaderSize) std::memcpy(&h, data->data(), sizeof h);
-  const auto problem = data ? check_header(*data, h) : std::optional<std::string>("corrupt flight record");
+  const auto problem = data ? check_header(*data, h) : std::optional<std::string>("unreadable");
   if (problem) {
     diag::flight_record_ignored(path, *problem);
     return;

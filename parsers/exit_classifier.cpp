@@ -22,11 +22,13 @@ std::optional<std::uint64_t> find_oom_kill(std::string_view text) {
     std::string_view value = line.substr(key.size());
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\r')) value.remove_suffix(1);
-    if (value.empty() || value.size() > 19) return std::nullopt;
+    if (value.empty() || value.size() > 20) return std::nullopt;
     std::uint64_t v = 0;
     for (char c : value) {
       if (c < '0' || c > '9') return std::nullopt;
-      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+      const std::uint64_t next = v * 10 + static_cast<std::uint64_t>(c - '0');
+      if (next / 10 != v) return std::nullopt;  // overflow
+      v = next;
     }
     return v;
   }

@@ -105,6 +105,10 @@ std::optional<int> signal_number(std::string_view text) {
   }
   if (istarts_with(text, "SIG")) text.remove_prefix(3);
   if (text.empty()) return std::nullopt;
+  if (auto n = parse_small_uint(text)) {  // "SIG32", as signal_name() spells unnamed ones
+    if (*n >= 1 && *n <= SIGRTMAX) return n;
+    return std::nullopt;
+  }
   for (const auto& e : kSignals)
     if (iequals(text, e.name)) return e.number;
   return parse_realtime(text);
