@@ -32,10 +32,15 @@ std::optional<std::string> gzip_compress(std::string_view data, int level) {
 }
 
 std::optional<std::string> zstd_compress(std::string_view data, int level) {
+  ZSTD_CCtx* ctx = ZSTD_createCCtx();
+  if (ctx == nullptr) return std::nullopt;
+  // The frame checksum lets a damaged spool file be told from a valid one.
+  ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level < 0 ? 3 : level);
+  ZSTD_CCtx_setParameter(ctx, ZSTD_c_checksumFlag, 1);
   std::string out;
   out.resize(ZSTD_compressBound(data.size()));
-  const std::size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(),
-                                      level < 0 ? 3 : level);
+  const std::size_t n = ZSTD_compress2(ctx, out.data(), out.size(), data.data(), data.size());
+  ZSTD_freeCCtx(ctx);
   if (ZSTD_isError(n)) return std::nullopt;
   out.resize(n);
   return out;
@@ -94,8 +99,9 @@ Decoded zstd_decompress(std::string_view data, std::size_t max_output) {
       return result;
     }
     out.append(buf, ob.pos);
-    // Input used up and room left in the output: the decoder has nothing more to give.
-    if (in.pos == in.size && ob.pos < ob.size) break;
+    // Input used up and either a frame just ended or the decoder had room to
+    // spare: nothing more will come (another call would ask for a new frame).
+    if (in.pos == in.size && (last == 0 || ob.pos < ob.size)) break;
   }
   ZSTD_freeDCtx(ctx);
   if (ZSTD_isError(last) || last != 0) return result;  // error, or a truncated frame
