@@ -451,6 +451,16 @@ void recover_one(const std::string& path, std::vector<AbandonedRun>& out) {
 
 }  // namespace
 
+parsers::ExitInfo classify_abandoned_run(const AbandonedRun& run,
+                                         const std::vector<parsers::OomCounter>& counters_now) {
+  parsers::ExitEvidence ev;
+  ev.before = run.oom_before;
+  ev.after = counters_now;
+  if (run.last_update > run.started)
+    ev.duration = std::chrono::duration_cast<std::chrono::milliseconds>(run.last_update - run.started);
+  return parsers::classify_abandoned(ev);
+}
+
 std::vector<AbandonedRun> FlightRecorder::recover(const std::string& spool_dir) {
   const std::string dir = spool_dir + "/runs";
   std::vector<std::string> names;

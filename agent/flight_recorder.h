@@ -44,6 +44,12 @@ struct AbandonedRun {
   std::string record_path;            // where the record was (already deleted)
 };
 
+// How the abandoned run ended, as far as can be told afterwards: OomKilled when
+// one of its cgroups' oom_kill counters grew since it started (counters_now is
+// read_oom_counters(0) now), else Unknown. Duration = last_update - started.
+parsers::ExitInfo classify_abandoned_run(const AbandonedRun& run,
+                                         const std::vector<parsers::OomCounter>& counters_now);
+
 class FlightRecorder {
  public:
   // Creates <spool_dir>/runs/ (0700) and this run's record, with a ring of at

@@ -172,6 +172,24 @@ TEST_CASE("a run whose owner was SIGKILLed is recovered once, with its tail", "[
   CHECK(FlightRecorder::recover(spool).empty());
 }
 
+TEST_CASE("an abandoned run is OOM-killed only when its counter grew", "[flight_recorder]") {
+  AbandonedRun run;
+  run.started = kStart;
+  run.last_update = kStart + 2500ms;
+  run.oom_before = {{"memory.events", "/app", 1, 1 << 20, std::nullopt}};
+  parsers::ExitInfo same = agent::classify_abandoned_run(run, {{"memory.events", "/app", 1, 1 << 20, 5}});
+  CHECK(same.kind == parsers::ExitKind::Unknown);
+  CHECK(same.duration == 2500ms);
+  CHECK_FALSE(same.oom);
+  parsers::ExitInfo grown = agent::classify_abandoned_run(run, {{"memory.events", "/app", 2, 1 << 20, 5}});
+  CHECK(grown.kind == parsers::ExitKind::OomKilled);
+  CHECK(grown.signal_name == "SIGKILL");
+  REQUIRE(grown.oom);
+  CHECK(grown.oom->memory_limit == (1u << 20));
+  CHECK(grown.oom->memory_peak == 5u);
+  CHECK(agent::classify_abandoned_run(run, {}).kind == parsers::ExitKind::Unknown);
+}
+
 TEST_CASE("the ring keeps the newest whole lines after wrapping", "[flight_recorder]") {
   test::TempDir dir;
   const std::string spool = dir.file("spool");
