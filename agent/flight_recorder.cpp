@@ -449,6 +449,15 @@ void recover_one(const std::string& path, std::vector<AbandonedRun>& out) {
   out.push_back(std::move(run));
 }
 
+// A record being created lives under a temporary name for microseconds; one
+// that is minutes old belongs to a crashwrap killed in create().
+void remove_stale_tmp(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  const auto age = std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtime);
+  if (age > std::chrono::minutes(10)) ::unlink(path.c_str());
+}
+
 }  // namespace
 
 parsers::ExitInfo classify_abandoned_run(const AbandonedRun& run,
@@ -471,7 +480,11 @@ std::vector<AbandonedRun> FlightRecorder::recover(const std::string& spool_dir) 
   std::sort(names.begin(), names.end());
   std::vector<AbandonedRun> out;
   for (const auto& name : names) {
-    if (name.empty() || name[0] == '.') continue;  // ".", "..", records being created
+    if (starts_with(name, ".run-")) {
+      remove_stale_tmp(dir + "/" + name);
+      continue;
+    }
+    if (name.empty() || name[0] == '.') continue;  // ".", ".."
     const std::string_view n = name;
     const bool ours = starts_with(n, "run-") &&
                       (n.size() > 8 && (n.substr(n.size() - 4) == ".rec" || n.find(".rec.claimed-") != n.npos));

@@ -81,7 +81,8 @@ class FlightRecorder {
   // Records still "running" whose owner is dead, oldest first; each claimed and
   // deleted. Deletes "starting"/"ended" records of dead owners. Leaves records
   // of live owners alone. A corrupt or foreign file gets one diag warning and
-  // is left in place. Never throws; a missing runs/ directory yields nothing.
+  // is left in place. Temporary files of a create() killed midway are removed
+  // once 10 minutes old. Never throws; a missing runs/ directory yields nothing.
   static std::vector<AbandonedRun> recover(const std::string& spool_dir);
 
  private:

@@ -302,8 +302,14 @@ TEST_CASE("corrupt and foreign files get one warning each and stay", "[flight_re
   REQUIRE(test::write_file(spool + "/runs/run-2-00.rec", future));
   REQUIRE(test::write_file(spool + "/runs/.run-3-00.tmp", "being created"));
 
+  REQUIRE(test::write_file(spool + "/runs/.run-4-00.tmp", "left by a crashwrap killed in create()"));
+  const auto old = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  std::filesystem::last_write_time(spool + "/runs/.run-4-00.tmp", old);
+
   DiagCapture diag;
   CHECK(FlightRecorder::recover(spool).empty());
+  CHECK_FALSE(std::filesystem::exists(spool + "/runs/.run-4-00.tmp"));  // stale: removed
+  CHECK(std::filesystem::exists(spool + "/runs/.run-3-00.tmp"));        // fresh: may be in use
   const std::string text = diag.text();
   CHECK(count_of(text, "\n") == 3);
   CHECK(count_of(text, "crashwrap: warning: ignoring ") == 3);
