@@ -161,7 +161,8 @@ void TableDetector::feed(const Line& line, std::vector<CrashReport>& out) {
     take(ps, *r, line, body, out);
     return;
   }
-  if (tolerant(ps.state) && ps.skipped < spec_.tolerance) {
+  // A line that could start a report is never skipped: back-to-back reports stay apart.
+  if (tolerant(ps.state) && ps.skipped < spec_.tolerance && match(kStart, body) == nullptr) {
     ++ps.skipped;
     return;
   }
