@@ -21,4 +21,10 @@ std::unique_ptr<Detector> make_ubsan_detector();       // parsers/sanitizers.cpp
 std::unique_ptr<Detector> make_tsan_detector();        // parsers/sanitizers.cpp: ThreadSanitizer
 std::unique_ptr<Detector> make_json_log_detector();    // parsers/json_log.cpp: traces embedded in JSON log lines
 
+// JVM, .NET and Node.js.
+std::unique_ptr<Detector> make_java_detector();        // parsers/jvm.cpp: Java exceptions with "at" frames
+std::unique_ptr<Detector> make_jvm_fatal_detector();   // parsers/jvm_fatal.cpp: HotSpot fatal error banner
+std::unique_ptr<Detector> make_dotnet_detector();      // parsers/dotnet.cpp: .NET Core and Mono unhandled exceptions
+std::unique_ptr<Detector> make_node_detector();        // parsers/node.cpp: uncaught errors, rejections, V8 FATAL ERROR
+
 }  // namespace crashwrap::parsers

@@ -18,6 +18,10 @@ struct Entry {
 // Every runtime detector, in the order overlaps are broken on a tie.
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table = {
+      {"java", {"kotlin", "scala"}, &make_java_detector},
+      {"jvm-fatal", {"jvm", "hotspot"}, &make_jvm_fatal_detector},
+      {"dotnet", {"csharp", "mono", ".net"}, &make_dotnet_detector},
+      {"node", {"nodejs", "javascript", "js"}, &make_node_detector},
   };
   return table;
 }
