@@ -309,10 +309,7 @@ void Loader::finish(const CommandLine& cli) {
   if (env_.count("CRASHWRAP_DSN")) c_.dsn_from_crashwrap_env = true;
   if (c_.spool_dir.empty()) c_.spool_dir = default_spool_dir(env_);
   if (c_.server_name.empty()) c_.server_name = host_name();
-  if (c_.insecure)
-    result_.warnings.push_back("--insecure: TLS certificates are NOT verified; anyone on the network path can read "
-                               "and alter events" + std::string(kDash) +
-                               "fix: use --ca-file FILE for a private CA and drop --insecure");
+  // --insecure is announced loudly by the transport (diag::insecure_tls), once, when it is used.
   if (c_.command == Command::Help || c_.command == Command::Version) return;
   if (cli.subcommand) c_.command = *cli.subcommand;
   if (c_.command == Command::Help || c_.command == Command::Version) return;
