@@ -184,9 +184,9 @@ void envelope_rejected(std::string_view id, std::string_view dsn_label, std::str
           "see `crashwrap show " + std::string(id.substr(0, 8)) + "` and the server's limits");
 }
 
-void send_progress(std::size_t done, std::size_t total) {
+void send_progress(std::size_t done, std::size_t total, bool last) {
   std::string line = "\rcrashwrap: sending " + std::to_string(done) + "/" + std::to_string(total);
-  if (done >= total) line += "\n";
+  if (last) line += "\n";
   const char* p = line.data();
   std::size_t left = line.size();
   while (left > 0) {

@@ -70,8 +70,8 @@ void insecure_tls();
 void dsn_unusable(std::string_view redacted, std::string_view error);
 // The server refused an envelope for good (HTTP 4xx): it is dropped for that DSN.
 void envelope_rejected(std::string_view id, std::string_view dsn_label, std::string_view why);
-// `crashwrap send` on a tty: "crashwrap: sending N/M…" redrawn in place (no newline).
-void send_progress(std::size_t done, std::size_t total);
+// `crashwrap send` on a tty: "crashwrap: sending N/M" redrawn in place; `last` ends the line.
+void send_progress(std::size_t done, std::size_t total, bool last);
 // `crashwrap send`: the summary line (always printed, even when quiet).
 void send_summary(std::size_t sent, std::size_t dropped, std::size_t left, std::string_view last_error);
 

@@ -1,20 +1,223 @@
 #include "sinks/sender.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "agent/diag.h"
+#include "config/dsn.h"
+#include "sinks/curl_transport.h"
+#include "sinks/dispatcher.h"
+#include "sinks/spool.h"
+
 namespace crashwrap::sinks {
 
-// Placeholder until the spool's send side lands: accepts every call, sends nothing.
+using parsers::Timestamp;
+using std::chrono::milliseconds;
+
 struct Sender::Impl {
   config::Config config;
   std::string spool_dir;
+  std::vector<config::Dsn> dsns;  // the usable ones
+
+  std::thread thread;
+  std::mutex mu;
+  std::condition_variable idle_cv;
+  bool running = false;
+  bool stopping = false;
+  bool woken = true;                     // the first turn scans the spool
+  std::uint64_t flush_requested = 0;     // generation asked for by flush()
+  std::uint64_t flush_seen = 0;          // generation the loop has picked up
+  std::uint64_t idle_generation = 0;     // generation of the last idle turn
+  std::optional<Timestamp> idle_next_due;
+  Dispatcher* dispatcher = nullptr;      // while the thread runs; for wake()
+
+  std::unique_ptr<Dispatcher> make_dispatcher(bool one_shot);
+  void loop(Dispatcher& d);
 };
 
+namespace {
+
+// The thread must not take signals meant for the event loop's signal_set.
+class BlockAllSignals {
+ public:
+  BlockAllSignals() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old_);
+  }
+  ~BlockAllSignals() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
+ private:
+  sigset_t old_;
+};
+
+milliseconds until(Timestamp t, Timestamp now) {
+  if (t <= now) return milliseconds(0);
+  return std::chrono::duration_cast<milliseconds>(t - now);
+}
+
+}  // namespace
+
 Sender::Sender(const config::Config& config, const std::string& spool_dir)
-    : impl_(std::make_unique<Impl>(Impl{config, spool_dir})) {}
+    : impl_(std::make_unique<Impl>()) {
+  impl_->config = config;
+  impl_->spool_dir = spool_dir;
+  for (const std::string& raw : config.dsns) {
+    std::string error;
+    if (auto dsn = config::parse_dsn(raw, error)) {
+      impl_->dsns.push_back(std::move(*dsn));
+    } else {
+      agent::diag::dsn_unusable(config::redact_dsn(raw), error);
+    }
+  }
+}
+
 Sender::~Sender() { stop(); }
-void Sender::start() {}
-void Sender::wake() {}
-bool Sender::flush(std::chrono::milliseconds) { return true; }
-void Sender::stop() {}
-SendSummary Sender::send_all(std::chrono::milliseconds, bool) { return SendSummary{}; }
+
+std::unique_ptr<Dispatcher> Sender::Impl::make_dispatcher(bool one_shot) {
+  if (dsns.empty()) return nullptr;
+  SpoolOptions o;
+  o.dir = spool_dir;
+  o.max_bytes = config.spool_max_bytes;
+  o.max_files = config.spool_max_files;
+  o.limits.envelope_max_bytes = config.envelope_max_bytes;
+  o.limits.attachment_max_bytes = config.attachment_max_bytes;
+  for (const auto& d : dsns) o.dsns.push_back(d.raw);
+  std::string error;
+  std::optional<Spool> spool = Spool::open(std::move(o), error);
+  if (!spool) return nullptr;  // the event loop has said so already
+  spool->reclaim_stale();
+  curl_global_setup();
+  DispatchOptions opts;
+  opts.compression = config.compression;
+  opts.one_shot = one_shot;
+  return std::make_unique<Dispatcher>(std::move(*spool), dsns, make_transport(config, dsns.size()), opts);
+}
+
+void Sender::start() {
+  Impl& s = *impl_;
+  if (s.running || s.dsns.empty()) return;
+  // Built here, not in the thread, so start() knows whether there is work.
+  std::unique_ptr<Dispatcher> dispatcher = s.make_dispatcher(false);
+  if (!dispatcher) return;
+  s.running = true;
+  s.stopping = false;
+  s.dispatcher = dispatcher.get();
+  BlockAllSignals blocked;
+  s.thread = std::thread([&s, d = std::move(dispatcher)]() mutable {
+    pthread_setname_np(pthread_self(), "cw-sender");
+    s.loop(*d);
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.dispatcher = nullptr;
+    }
+    d.reset();  // libcurl is cleaned up on the thread that used it
+  });
+}
+
+void Sender::Impl::loop(Dispatcher& d) {
+  for (;;) {
+    std::uint64_t generation;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopping) return;
+      if (woken) d.rescan();
+      if (flush_requested != flush_seen) d.report_now();
+      woken = false;
+      generation = flush_seen = flush_requested;
+    }
+    Timestamp now = parsers::Clock::now();
+    d.pump(now);
+    milliseconds timeout(10000);
+    if (d.idle()) {
+      std::optional<Timestamp> due = d.next_due();
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        idle_generation = generation;
+        idle_next_due = due;
+      }
+      idle_cv.notify_all();
+      if (due) timeout = std::clamp(until(*due, now), milliseconds(20), timeout);
+    } else {
+      timeout = milliseconds(1000);
+    }
+    d.wait(timeout);
+  }
+}
+
+void Sender::wake() {
+  Impl& s = *impl_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.woken = true;
+  if (s.dispatcher) s.dispatcher->wake();
+}
+
+bool Sender::flush(milliseconds deadline) {
+  Impl& s = *impl_;
+  if (!s.running) return true;
+  auto end = std::chrono::steady_clock::now() + deadline;
+  Timestamp end_wall = parsers::Clock::now() + deadline;
+  std::unique_lock<std::mutex> lock(s.mu);
+  std::uint64_t generation = ++s.flush_requested;
+  s.woken = true;
+  if (s.dispatcher) s.dispatcher->wake();
+  auto settled = [&] {
+    return s.idle_generation >= generation && (!s.idle_next_due || *s.idle_next_due > end_wall);
+  };
+  if (deadline > milliseconds(0)) s.idle_cv.wait_until(lock, end, settled);
+  return s.idle_generation >= generation && !s.idle_next_due;
+}
+
+void Sender::stop() {
+  Impl& s = *impl_;
+  if (!s.running) return;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.stopping = true;
+    if (s.dispatcher) s.dispatcher->wake();
+  }
+  if (s.thread.joinable()) s.thread.join();
+  s.running = false;
+}
+
+SendSummary Sender::send_all(milliseconds deadline, bool progress) {
+  Impl& s = *impl_;
+  SendSummary summary;
+  summary.bad_dsns = s.config.dsns.size() - s.dsns.size();
+  std::unique_ptr<Dispatcher> d = s.make_dispatcher(true);
+  if (!d) {
+    agent::diag::send_summary(0, 0, 0, s.dsns.empty() ? "no usable DSN" : "the spool cannot be opened");
+    return summary;
+  }
+  auto end = std::chrono::steady_clock::now() + deadline;
+  std::size_t shown = static_cast<std::size_t>(-1);
+  d->report_now();
+  for (;;) {
+    d->pump(parsers::Clock::now());
+    if (d->idle()) break;
+    auto left = std::chrono::duration_cast<milliseconds>(end - std::chrono::steady_clock::now());
+    if (left <= milliseconds(0)) break;
+    d->wait(std::min(left, milliseconds(1000)));
+    std::size_t done = d->counts().sent + d->counts().dropped + d->counts().retried;
+    if (progress && done != shown && d->scanned() > 0) {
+      agent::diag::send_progress(std::min(done, d->scanned()), d->scanned(), false);
+      shown = done;
+    }
+  }
+  if (shown != static_cast<std::size_t>(-1)) agent::diag::send_progress(shown, d->scanned(), true);
+  const DispatchCounts& c = d->counts();
+  summary.sent = c.sent;
+  summary.dropped = c.dropped;
+  std::size_t left = d->left();
+  summary.deferred = left;
+  summary.spool_empty = left == 0 && summary.bad_dsns == 0;
+  agent::diag::send_summary(c.sent, c.dropped, left, c.last_error);
+  return summary;
+}
 
 }  // namespace crashwrap::sinks
