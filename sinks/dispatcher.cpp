@@ -271,7 +271,9 @@ std::optional<Dispatcher::Prepared> Dispatcher::prepare(Lane& lane, Held& held, 
 
 bool Dispatcher::start_report(std::size_t index, Timestamp now) {
   Lane& lane = lanes_[index];
-  bool due = report_now_ || options_.one_shot || now >= lane.last_report + options_.report_interval;
+  // Even when asked, never more than one report per second and lane.
+  bool due = ((report_now_ || options_.one_shot) && now >= lane.last_report + std::chrono::seconds(1)) ||
+             now >= lane.last_report + options_.report_interval;
   if (!due || lane.limits.is_limited("internal", now)) return false;
   if (options_.one_shot && lane.last_report != Timestamp{}) return false;  // once per pass
   ClientReports carried;

@@ -29,15 +29,21 @@ struct Sender::Impl {
   std::condition_variable idle_cv;
   bool running = false;
   bool stopping = false;
-  bool woken = true;                     // the first turn scans the spool
-  std::uint64_t flush_requested = 0;     // generation asked for by flush()
-  std::uint64_t flush_seen = 0;          // generation the loop has picked up
+  // wake() and the first flush() after it bump the generation; a turn that
+  // starts at generation g and ends idle proves everything up to g was seen.
+  std::uint64_t generation = 1;          // 1: the first turn scans the spool
+  std::uint64_t seen_generation = 0;     // generation the loop has picked up
   std::uint64_t idle_generation = 0;     // generation of the last idle turn
   std::optional<Timestamp> idle_next_due;
+  bool reports_requested = false;        // flush() since the last wake(): send client reports
+  bool reports_pending = false;          // … not yet handed to the dispatcher
   Dispatcher* dispatcher = nullptr;      // while the thread runs; for wake()
 
   std::unique_ptr<Dispatcher> make_dispatcher(bool one_shot);
   void loop(Dispatcher& d);
+  bool settled_locked(Timestamp end_wall) const {
+    return idle_generation >= generation && (!idle_next_due || *idle_next_due > end_wall);
+  }
 };
 
 namespace {
@@ -122,14 +128,14 @@ void Sender::start() {
 
 void Sender::Impl::loop(Dispatcher& d) {
   for (;;) {
-    std::uint64_t generation;
+    std::uint64_t turn_generation;
     {
       std::lock_guard<std::mutex> lock(mu);
       if (stopping) return;
-      if (woken) d.rescan();
-      if (flush_requested != flush_seen) d.report_now();
-      woken = false;
-      generation = flush_seen = flush_requested;
+      if (generation != seen_generation) d.rescan();
+      if (reports_pending) d.report_now();
+      reports_pending = false;
+      turn_generation = seen_generation = generation;
     }
     Timestamp now = parsers::Clock::now();
     d.pump(now);
@@ -138,7 +144,7 @@ void Sender::Impl::loop(Dispatcher& d) {
       std::optional<Timestamp> due = d.next_due();
       {
         std::lock_guard<std::mutex> lock(mu);
-        idle_generation = generation;
+        idle_generation = turn_generation;
         idle_next_due = due;
       }
       idle_cv.notify_all();
@@ -153,24 +159,34 @@ void Sender::Impl::loop(Dispatcher& d) {
 void Sender::wake() {
   Impl& s = *impl_;
   std::lock_guard<std::mutex> lock(s.mu);
-  s.woken = true;
+  ++s.generation;
+  s.reports_requested = false;
   if (s.dispatcher) s.dispatcher->wake();
 }
 
 bool Sender::flush(milliseconds deadline) {
   Impl& s = *impl_;
   if (!s.running) return true;
-  auto end = std::chrono::steady_clock::now() + deadline;
-  Timestamp end_wall = parsers::Clock::now() + deadline;
+  return settled(std::chrono::steady_clock::now() + deadline, deadline > milliseconds(0));
+}
+
+bool Sender::settled(std::chrono::steady_clock::time_point deadline) { return settled(deadline, false); }
+
+bool Sender::settled(std::chrono::steady_clock::time_point deadline, bool wait) {
+  Impl& s = *impl_;
+  if (!s.running) return true;
+  const auto now = std::chrono::steady_clock::now();
+  const Timestamp end_wall =
+      parsers::Clock::now() + std::chrono::duration_cast<milliseconds>(std::max(deadline, now) - now);
   std::unique_lock<std::mutex> lock(s.mu);
-  std::uint64_t generation = ++s.flush_requested;
-  s.woken = true;
-  if (s.dispatcher) s.dispatcher->wake();
-  auto settled = [&] {
-    return s.idle_generation >= generation && (!s.idle_next_due || *s.idle_next_due > end_wall);
-  };
-  if (deadline > milliseconds(0)) s.idle_cv.wait_until(lock, end, settled);
-  return s.idle_generation >= generation && !s.idle_next_due;
+  if (!s.reports_requested) {
+    // Once per flush: counts waiting for a carrier go out on their own.
+    s.reports_requested = s.reports_pending = true;
+    ++s.generation;
+    if (s.dispatcher) s.dispatcher->wake();
+  }
+  if (wait) s.idle_cv.wait_until(lock, deadline, [&] { return s.settled_locked(end_wall); });
+  return s.settled_locked(end_wall);
 }
 
 void Sender::stop() {

@@ -47,11 +47,19 @@ class Sender {
   // scheduled retry. Any thread; never blocks.
   void wake();
 
-  // Waits until nothing deliverable is pending (everything sent, dropped or
-  // waiting for a later retry/rate-limit time) or `deadline` has passed.
-  // Returns true when nothing deliverable is pending. 0 = don't wait.
-  // Main thread only; returns at once (true) when the thread is not running.
+  // Waits until the sender has settled — nothing in flight, and nothing
+  // deliverable now or before the deadline (a 5xx's first retry, ≤ 1 s away,
+  // is waited for; a retry or rate limit further out is not) — or `deadline`
+  // has passed. Returns true when settled. Entries left waiting stay in the
+  // spool for the next start or `crashwrap send`. Client-report counts with
+  // no envelope to ride along go out on their own during a flush.
+  // 0 = don't wait. Main thread only; true at once when the thread is not running.
   bool flush(std::chrono::milliseconds deadline);
+
+  // The non-blocking form for an event loop that keeps servicing signals
+  // while it waits: true once settled with respect to `deadline` (as above).
+  // Poll it (e.g. every 20 ms) until true or the deadline passes.
+  bool settled(std::chrono::steady_clock::time_point deadline);
 
   // Asks the thread to finish its current request and joins it. An envelope
   // being sent at that moment stays in the spool (at-least-once). Idempotent.
@@ -66,6 +74,8 @@ class Sender {
   SendSummary send_all(std::chrono::milliseconds deadline, bool progress);
 
  private:
+  bool settled(std::chrono::steady_clock::time_point deadline, bool wait);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
