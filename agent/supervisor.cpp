@@ -39,7 +39,7 @@ void Supervisor::arm() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
     if (ec || closed_) return;
     on_signal(signo);
-    arm();
+    if (!closed_) arm();  // on_signal may have ended the run
   });
 }
 
@@ -81,7 +81,13 @@ void Supervisor::reap() {
 }
 
 void Supervisor::forward(int signo) {
-  if (!child_running()) return;
+  if (!child_running()) {
+    if (child_reaped_ &&
+        (signo == SIGTERM || signo == SIGINT || signo == SIGHUP || signo == SIGQUIT)) {
+      interrupted_ = true;
+    }
+    return;
+  }
   int sent = signo;
   if (signo == SIGTERM) sent = options_.stop_signal;
   const pid_t target = options_.group ? -child_ : child_;

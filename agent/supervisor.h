@@ -64,6 +64,9 @@ class Supervisor {
   bool pid1() const noexcept { return pid1_; }
   bool subreaper() const noexcept { return subreaper_; }
   bool child_running() const noexcept { return child_ > 0 && !child_reaped_; }
+  // A SIGTERM, SIGINT, SIGHUP or SIGQUIT arrived after the main child ended:
+  // crashwrap should stop waiting (for the sender) and exit.
+  bool interrupted() const noexcept { return interrupted_; }
   std::uint64_t orphans_reaped() const noexcept { return orphans_reaped_; }
   std::uint64_t signals_forwarded() const noexcept { return signals_forwarded_; }
 
@@ -88,6 +91,7 @@ class Supervisor {
   bool subreaper_ = false;
   bool closed_ = false;
   bool kill_timer_armed_ = false;
+  bool interrupted_ = false;
   pid_t child_ = -1;
   bool child_reaped_ = false;
   ExitHandler on_exit_;
