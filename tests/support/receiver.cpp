@@ -378,7 +378,13 @@ void Receiver::record(ReceivedRequest request, std::optional<ReceivedEnvelope> e
                          "-" + std::to_string(++dumped_) + ".envelope";
       int out = ::open(name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (out >= 0) {
-        [[maybe_unused]] bool ok = write_all(out, envelope->body) || true;
+        std::string_view left = envelope->body;
+        while (!left.empty()) {
+          ssize_t n = ::write(out, left.data(), left.size());
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) break;
+          left.remove_prefix(static_cast<std::size_t>(n));
+        }
         ::close(out);
       }
     }
