@@ -18,6 +18,15 @@ struct Entry {
 // Every runtime detector, in the order overlaps are broken on a tie.
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table = {
+      {"go", {"golang"}, &make_go_detector},
+      {"rust", {"rs"}, &make_rust_detector},
+      {"cpp", {"c++", "libstdc++", "libc++"}, &make_cpp_detector},
+      {"glibc", {"libc", "malloc", "assert"}, &make_glibc_detector},
+      {"asan", {"addresssanitizer", "msan", "hwasan"}, &make_asan_detector},
+      {"lsan", {"leaksanitizer"}, &make_lsan_detector},
+      {"tsan", {"threadsanitizer"}, &make_tsan_detector},
+      {"ubsan", {"undefinedbehaviorsanitizer"}, &make_ubsan_detector},
+      {"json", {"jsonlog", "json-log", "json_log", "structured"}, &make_json_log_detector},
       {"java", {"kotlin", "scala"}, &make_java_detector},
       {"jvm-fatal", {"jvm", "hotspot"}, &make_jvm_fatal_detector},
       {"dotnet", {"csharp", "mono", ".net"}, &make_dotnet_detector},
