@@ -1,5 +1,7 @@
 #include "support/process.h"
 
+#include "support/paths.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -336,6 +338,12 @@ bool Process::wait_for_output(StdStream s, std::string_view needle,
 
 int Process::pipe_fd(StdStream s) const { return s == StdStream::Out ? out_pipe_ : err_pipe_; }
 
+void Process::close_pipe(StdStream s) {
+  int& fd = s == StdStream::Out ? out_pipe_ : err_pipe_;
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
 bool Process::write_stdin(std::string_view data) {
   if (in_pipe_ < 0) return false;
   std::size_t off = 0;
@@ -351,6 +359,20 @@ bool Process::write_stdin(std::string_view data) {
 void Process::close_stdin() {
   if (in_pipe_ >= 0) ::close(in_pipe_);
   in_pipe_ = -1;
+}
+
+ProcessOptions crashwrap_options(std::vector<std::string> args, const std::string& spool_dir) {
+  ProcessOptions o;
+  o.argv.push_back(crashwrap_bin());
+  for (auto& a : args) o.argv.push_back(std::move(a));
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    if (entry.rfind("CRASHWRAP_", 0) == 0 || entry.rfind("SENTRY_", 0) == 0) {
+      o.env_unset.emplace_back(entry.substr(0, entry.find('=')));
+    }
+  }
+  o.env_set.emplace_back("CRASHWRAP_SPOOL", spool_dir);
+  return o;
 }
 
 RunResult run(const ProcessOptions& options, std::chrono::milliseconds bound) {

@@ -139,6 +139,7 @@ class Process {
   // Waits until output(s) contains `needle`; false after `bound`.
   bool wait_for_output(StdStream s, std::string_view needle, std::chrono::milliseconds bound);
   int pipe_fd(StdStream s) const;            // read end for Output::Pipe, else -1
+  void close_pipe(StdStream s);              // closes that read end (a reader that went away)
 
   bool write_stdin(std::string_view data);   // Input::Pipe only; blocking write
   void close_stdin();
@@ -158,6 +159,11 @@ class Process {
   std::string out_buf_, err_buf_;
   bool out_capture_ = false, err_capture_ = false;
 };
+
+// Options to run the crashwrap binary with `args` (options, "--", command…):
+// CRASHWRAP_SPOOL=spool_dir, and every CRASHWRAP_* / SENTRY_* variable of the
+// test runner removed, so no DSN or configuration leaks into the test.
+ProcessOptions crashwrap_options(std::vector<std::string> args, const std::string& spool_dir);
 
 struct RunResult {
   std::optional<int> status;  // nullopt = timed out (the process was killed)
