@@ -257,7 +257,8 @@ json process_context(const RunFacts& f) {
     exit["signal_name"] = e.signal_name.empty() ? parsers::signal_name(e.signal) : e.signal_name;
     exit["core_dumped"] = e.core_dumped;
   }
-  json p = {{"command", command_line(f.argv)}, {"pid", f.pid}, {"exit", exit}};
+  json p = {{"command", command_line(f.argv)}, {"pid", f.pid}};
+  if (!f.running) p["exit"] = exit;  // a child that still runs has no ending yet
   if (f.started.time_since_epoch().count() != 0) p["started"] = format_rfc3339(f.started);
   if (e.duration.count() > 0) p["duration_ms"] = e.duration.count();
   if (e.last_rss) p["last_rss_bytes"] = *e.last_rss;
@@ -298,10 +299,12 @@ void put_tag(json& tags, std::string key, const std::string& value) {
 json tags(const config::Config& cfg, const RunFacts& f, const parsers::CrashReport* r, const std::string& fp) {
   json t = json::object();
   const parsers::ExitInfo& e = f.exit;
-  put_tag(t, "exit.kind", exit_kind_name(e, f.abandoned));
-  if (e.signal) put_tag(t, "exit.signal", e.signal_name.empty() ? parsers::signal_name(e.signal) : e.signal_name);
-  if (e.kind == ExitKind::ErrorExit) put_tag(t, "exit.code", std::to_string(e.code));
-  if (e.oom && e.oom->increased()) put_tag(t, "oom", "true");
+  if (!f.running) {
+    put_tag(t, "exit.kind", exit_kind_name(e, f.abandoned));
+    if (e.signal) put_tag(t, "exit.signal", e.signal_name.empty() ? parsers::signal_name(e.signal) : e.signal_name);
+    if (e.kind == ExitKind::ErrorExit) put_tag(t, "exit.code", std::to_string(e.code));
+    if (e.oom && e.oom->increased()) put_tag(t, "oom", "true");
+  }
   if (r) {
     put_tag(t, "runtime", r->runtime);
     for (const auto& [k, v] : r->tags) put_tag(t, k, v);

@@ -269,6 +269,9 @@ TEST_CASE("a handled report while the child runs", "[event_builder]") {
   CHECK(b.event["level"] == "error");
   CHECK(b.event["exception"]["values"][1]["mechanism"] == json{{"type", "crashwrap.log"}, {"handled", true}});
   CHECK(b.event["contexts"]["process"]["running"] == true);
+  CHECK_FALSE(b.event["contexts"]["process"].contains("exit"));
+  CHECK_FALSE(b.event["tags"].contains("exit.kind"));
+  CHECK(b.event["tags"]["runtime"] == "python");
   CHECK(b.event["timestamp"] == "2023-11-14T22:13:22.100Z");  // the report's time
 }
 
