@@ -19,18 +19,29 @@ class OutputTail {
   // kept cut to its first `max_bytes` bytes. Zero in either bound keeps nothing.
   OutputTail(std::size_t max_lines, std::size_t max_bytes);
 
-  void push(const parsers::Line& line);          // copies line.text
+  // Copies line.text into a byte ring allocated once: no allocation per line.
+  void push(const parsers::Line& line);
   std::vector<parsers::LogLine> lines() const;   // oldest first
-  std::size_t size() const { return ring_.size(); }
+  std::size_t size() const { return entries_.size(); }
   std::size_t bytes() const { return bytes_; }
   std::uint64_t dropped() const { return dropped_; }  // lines pushed out so far
 
  private:
+  struct Entry {
+    std::size_t offset;        // where the text starts in text_ (it may wrap)
+    std::size_t length;
+    parsers::Stream stream;
+    parsers::Timestamp time;
+  };
+  void drop_oldest();
+
   std::size_t max_lines_;
   std::size_t max_bytes_;
   std::size_t bytes_ = 0;
+  std::size_t write_at_ = 0;   // next free byte in text_
   std::uint64_t dropped_ = 0;
-  std::deque<parsers::LogLine> ring_;
+  std::vector<char> text_;     // max_bytes_ bytes, used as a ring
+  std::deque<Entry> entries_;
 };
 
 // "[stdout] text\n" / "[stderr] text\n" per line, oldest first: the attachment body.

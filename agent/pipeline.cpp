@@ -94,7 +94,7 @@ class Pipeline {
   void on_child_exit(int wait_status);
   void maybe_finish();
   void report_end();
-  void flush_sender(Clock::time_point deadline);
+  void flush_sender(std::chrono::steady_clock::time_point deadline);
   sinks::RunFacts facts(bool running) const;
   std::optional<std::string> save(const sinks::BuiltEvent& event);
 
@@ -166,16 +166,11 @@ void Pipeline::open_spool() {
 void Pipeline::recover_abandoned_runs() {
   if (!spool_) return;
   for (auto& run : FlightRecorder::recover(cfg_.spool_dir)) {
-    parsers::ExitEvidence evidence;
-    evidence.before = run.oom_before;
-    evidence.after = cgroup_.read();
-    evidence.duration =
-        std::chrono::duration_cast<std::chrono::milliseconds>(run.last_update - run.started);
     sinks::RunFacts f;
     f.argv = run.argv;
     f.pid = run.child_pid;
     f.started = run.started;
-    f.exit = parsers::classify_abandoned(evidence);
+    f.exit = classify_abandoned_run(run, read_oom_counters(0));
     f.tail = std::move(run.tail);
     f.abandoned = true;
     f.ended = run.last_update;
@@ -317,7 +312,7 @@ void Pipeline::maybe_finish() {
   tick_.cancel();
   report_end();
   if (recorder_) recorder_->child_ended();
-  flush_sender(Clock::now() + cfg_.flush_timeout);
+  flush_sender(std::chrono::steady_clock::now() + cfg_.flush_timeout);
 }
 
 // Stage: the final reports and the exit → events → spool → summary line.
@@ -347,8 +342,9 @@ void Pipeline::report_end() {
 
 // Stage: give the sender up to --flush-timeout, keeping signals serviced; a
 // SIGTERM/SIGINT now (the child is gone) ends the wait early.
-void Pipeline::flush_sender(Clock::time_point deadline) {
-  if (sender_.flush(0ms) || Clock::now() >= deadline || supervisor_.interrupted()) {
+void Pipeline::flush_sender(std::chrono::steady_clock::time_point deadline) {
+  if (sender_.settled(deadline) || std::chrono::steady_clock::now() >= deadline ||
+      supervisor_.interrupted()) {
     supervisor_.close();
     return;
   }

@@ -50,6 +50,26 @@ TEST_CASE("the tail keeps the last lines up to the byte bound", "[output_tail]")
   CHECK(t.bytes() == 10);
 }
 
+TEST_CASE("texts that wrap around the ring come back whole", "[output_tail]") {
+  OutputTail t(100, 10);
+  std::vector<std::string> all;
+  for (int i = 0; i < 50; ++i) {
+    all.push_back(std::string(static_cast<std::size_t>(i % 4 + 1), static_cast<char>('a' + i % 26)));
+    t.push(line(i % 2 ? Stream::Stderr : Stream::Stdout, all.back()));
+    // Whatever is kept is exactly the newest lines that fit in 10 bytes.
+    std::vector<std::string> expected;
+    std::size_t bytes = 0;
+    for (auto it = all.rbegin(); it != all.rend() && bytes + it->size() <= 10; ++it) {
+      bytes += it->size();
+      expected.insert(expected.begin(), *it);
+    }
+    auto ls = t.lines();
+    REQUIRE(ls.size() == expected.size());
+    for (std::size_t k = 0; k < ls.size(); ++k) CHECK(ls[k].text == expected[k]);
+    CHECK(t.bytes() == bytes);
+  }
+}
+
 TEST_CASE("zero bounds keep nothing", "[output_tail]") {
   OutputTail t(0, 100);
   t.push(line(Stream::Stdout, "x"));
