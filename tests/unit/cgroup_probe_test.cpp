@@ -8,8 +8,8 @@
 #include <csignal>
 #include <filesystem>
 
-#include "paths.h"
-#include "process.h"
+#include "support/paths.h"
+#include "support/process.h"
 
 using namespace crashwrap;
 using agent::CgroupProbe;

@@ -13,7 +13,7 @@
 #include <functional>
 
 #include "agent/diag.h"
-#include "process.h"
+#include "support/process.h"
 
 using namespace crashwrap;
 using agent::AbandonedRun;
