@@ -284,8 +284,9 @@ bool finalize(CrashReport& r) {
   dedupe_threads(r.threads);
   for (Thread& t : r.threads) std::reverse(t.stacktrace.frames.begin(), t.stacktrace.frames.end());
   Thread* crashed = nullptr;
+  // The system stack and goroutine 0 (the scheduler, printed first in a SIGQUIT dump) are not the crash.
   for (Thread& t : r.threads)
-    if (t.id != "runtime") {
+    if (t.id != "runtime" && t.id != "0") {
       crashed = &t;
       break;
     }

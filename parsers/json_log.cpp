@@ -33,11 +33,13 @@ constexpr std::string_view kStackKeys[] = {
 // Objects whose members may hold the stack and the error's type and message.
 constexpr std::string_view kErrorObjects[] = {"error", "err", "exception", "exc", "thrown", "throwable", "e",
                                               "attributes", "fields", "context", "data", "payload"};
-constexpr std::string_view kLevelKeys[] = {"level", "severity", "lvl", "levelname", "log.level", "@l", "loglevel"};
+constexpr std::string_view kLevelKeys[] = {"level",     "severity", "lvl",      "levelname",
+                                          "log.level", "@l",       "loglevel", "severity_text"};
 constexpr std::string_view kLoggerKeys[] = {"logger", "logger_name", "loggername", "log.logger", "name", "category"};
-constexpr std::string_view kServiceKeys[] = {"service", "service.name", "app", "application", "component"};
+constexpr std::string_view kServiceKeys[] = {"service", "service.name", "resource.service.name", "app", "application",
+                                            "component"};
 constexpr std::string_view kHostKeys[] = {"hostname", "host", "host.name"};
-constexpr std::string_view kMessageKeys[] = {"msg", "message", "@m", "@mt"};
+constexpr std::string_view kMessageKeys[] = {"msg", "message", "@m", "@mt", "body"};
 constexpr std::string_view kTypeKeys[] = {"type", "name", "class", "kind", "exception.type", "error.type"};
 constexpr std::string_view kValueKeys[] = {"message", "msg", "exception.message", "error.message"};
 
@@ -176,7 +178,8 @@ void scan_member(std::string_view key, simdjson::dom::element v, const std::stri
     if (depth == 0 && (k == "error" || k == "err") && !multi_line && out.error_value.empty())
       out.error_value = std::string(s);  // zap/logrus: "error": "open /x: no such file"
   }
-  if (depth == 0 && note_tag(out, key, v)) return;
+  // Context fields at the top, or nested under their dotted name (ECS "log": {"level"}, OTel "resource").
+  if (!in_error && depth <= 2 && note_tag(out, depth == 0 ? std::string(key) : path, v)) return;
   if (!v.is_array()) note_extra(out, path, v);
 }
 
@@ -184,11 +187,17 @@ void scan(simdjson::dom::object obj, const std::string& prefix, int depth, bool 
   for (auto field : obj) scan_member(field.key, field.value, prefix, depth, in_error, out);
 }
 
-bool looks_like_go_frames(std::string_view s) {
+// Go stacks logged without the runtime's panic header: debug.Stack() output
+// ("goroutine 7 [running]:" first) or bare frame pairs (zap: "main.run\n\t/app/main.go:12").
+enum class GoStack { None, Dump, Frames };
+
+GoStack go_stack_shape(std::string_view s) {
   auto nl = s.find('\n');
-  if (nl == std::string_view::npos) return false;
+  if (nl == std::string_view::npos) return GoStack::None;
   std::string_view first = s.substr(0, nl);
-  return !first.empty() && first.find(' ') == std::string_view::npos && s.substr(nl + 1, 1) == "\t";
+  if (starts_with(first, "goroutine ") && text::ends_with(first, "]:")) return GoStack::Dump;
+  bool frames = !first.empty() && first.find(' ') == std::string_view::npos && s.substr(nl + 1, 1) == "\t";
+  return frames ? GoStack::Frames : GoStack::None;
 }
 
 class JsonLogDetector final : public Detector {
@@ -249,15 +258,16 @@ class JsonLogDetector final : public Detector {
         std::string header = f.error_type + (f.error_value.empty() ? "" : ": " + f.error_value);
         if (auto r = parse_embedded(header + "\n" + c.text, line)) return r;
       }
-      if (looks_like_go_frames(c.text)) return go_frames(f, c.text, line);
+      if (GoStack shape = go_stack_shape(c.text); shape != GoStack::None) return go_frames(f, c.text, shape, line);
     }
     return std::nullopt;
   }
 
   // zap/logrus stacks are Go frames without the runtime's header.
-  std::optional<CrashReport> go_frames(const LogFields& f, const std::string& stack, const Line& line) {
-    std::string value = f.error_value.empty() ? "error" : f.error_value;
-    auto r = parse_embedded("panic: " + value + "\n\ngoroutine 1 [running]:\n" + stack, line);
+  std::optional<CrashReport> go_frames(const LogFields& f, const std::string& stack, GoStack shape, const Line& line) {
+    std::string header = "panic: " + (f.error_value.empty() ? std::string("error") : f.error_value) + "\n\n";
+    if (shape == GoStack::Frames) header += "goroutine 1 [running]:\n";
+    auto r = parse_embedded(header + stack, line);
     if (!r || r->exceptions.empty()) return std::nullopt;
     Exception& e = r->exceptions.back();
     e.type = f.error_type.empty() ? "error" : f.error_type;

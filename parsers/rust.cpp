@@ -289,6 +289,17 @@ bool finalize(CrashReport& r) {
   for (auto it = r.extra.begin(); it != r.extra.end(); ++it)
     if (it->first == kLocationKey) location = it->second;
   for (Exception& e : r.exceptions) trim_and_order(e.stacktrace.frames, location);
+  // Without a backtrace the header's location is the one frame there is.
+  Exception& last = r.exceptions.back();
+  if (auto fl = text::parse_file_line_col(location); fl && last.stacktrace.frames.empty()) {
+    Frame f;
+    f.abs_path = std::string(starts_with(fl->file, "./") ? fl->file.substr(2) : fl->file);
+    f.filename = f.abs_path;
+    f.lineno = fl->line;
+    f.colno = fl->col;
+    f.in_app = rust_in_app(f);
+    last.stacktrace.frames.push_back(std::move(f));
+  }
   return true;
 }
 

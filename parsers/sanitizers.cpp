@@ -124,10 +124,10 @@ std::optional<UbLine> parse_ub_line(std::string_view t) {
 
 bool is_ub_line(std::string_view t) { return parse_ub_line(t).has_value(); }
 
-// "main.cpp:3:5: note: object is of type 'Base'"
+// "main.cpp:3:5: note: object is of type 'Base'", "0x7ffe95c714bc: note: pointer points here"
 bool is_ub_note(std::string_view t) {
   std::size_t at = t.find(": note: ");
-  return at != std::string_view::npos && text::parse_file_line_col(t.substr(0, at)).has_value();
+  return at != std::string_view::npos && at > 0 && t.substr(0, at).find(' ') == std::string_view::npos;
 }
 
 // ---- actions ---------------------------------------------------------------------------
@@ -157,7 +157,9 @@ void open(Builder& b, std::string type, std::optional<std::string> value) {
 void asan_header(Builder& b, std::string_view t) {
   Header h = *parse_header(t);
   b.report.runtime = runtime_of(h.sanitizer);
-  open(b, kind_of(h.rest), std::string(h.rest));
+  std::string_view value = h.rest;
+  if (text::ends_with(value, ":")) value.remove_suffix(1);  // "attempting double-free on 0x… in thread T0:"
+  open(b, kind_of(h.rest), std::string(value));
 }
 
 void lsan_header(Builder& b, std::string_view t) {
