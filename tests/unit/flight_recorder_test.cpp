@@ -270,22 +270,26 @@ TEST_CASE("pid reuse: a live pid with another start time is a dead owner", "[fli
   REQUIRE(read_at<std::int32_t>(path, kOwnerPidOffset) == owner);
   const auto dead_start = read_at<std::uint64_t>(path, kOwnerStartOffset);
 
+  // This process's own start time, as a record made here holds it.
+  auto mine = FlightRecorder::create(dir.file("other"), {"x"}, 4096);
+  REQUIRE(mine);
+  const auto own_start = read_at<std::uint64_t>(mine->path(), kOwnerStartOffset);
+  REQUIRE(own_start != 0);
+  CHECK(dead_start >= own_start);
+
   // Pretend the owner's pid now belongs to this (live) test process...
   write_at<std::int32_t>(path, kOwnerPidOffset, ::getpid());
-  SECTION("with the dead owner's start time: reused pid, recovered") {
+  SECTION("with another start time: a reused pid, recovered") {
+    // Start times tick at 100 Hz; a child forked right after this process
+    // started may share its tick, so make the difference explicit.
+    write_at<std::uint64_t>(path, kOwnerStartOffset, own_start + 1);
     CHECK(FlightRecorder::recover(spool).size() == 1);
   }
   SECTION("with this process's own start time: a live owner, left alone") {
-    // A dead child forked from us started later than us: find our own start
-    // time by creating a record in this process.
-    auto mine = FlightRecorder::create(dir.file("other"), {"x"}, 4096);
-    REQUIRE(mine);
-    const auto own_start = read_at<std::uint64_t>(mine->path(), kOwnerStartOffset);
-    CHECK(own_start != 0);
     write_at<std::uint64_t>(path, kOwnerStartOffset, own_start);
     CHECK(FlightRecorder::recover(spool).empty());
     CHECK(std::filesystem::exists(path));
-    write_at<std::uint64_t>(path, kOwnerStartOffset, dead_start);
+    write_at<std::uint64_t>(path, kOwnerStartOffset, own_start + 1);
     CHECK(FlightRecorder::recover(spool).size() == 1);
   }
 }
