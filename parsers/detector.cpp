@@ -64,9 +64,9 @@ std::optional<std::uint64_t> TableDetector::active_since(Stream stream) const no
   return ps.builder.report.first_line;
 }
 
-const Rule* TableDetector::match(int state, std::string_view text) const noexcept {
+const Rule* TableDetector::match(int state, std::string_view text, const Builder& b) const noexcept {
   for (const Rule& r : spec_.rules)
-    if (r.from == state && r.match(text)) return &r;
+    if (r.from == state && r.match(text) && (r.guard == nullptr || r.guard(b, text))) return &r;
   return nullptr;
 }
 
@@ -77,7 +77,7 @@ bool TableDetector::tolerant(int state) const noexcept {
 
 bool TableDetector::try_start(PerStream& ps, const Line& line, std::string_view text,
                               std::vector<CrashReport>& out) {
-  if (const Rule* r = match(kStart, text)) {
+  if (const Rule* r = match(kStart, text, ps.builder)) {
     ps.prefix_shape.clear();
     take(ps, *r, line, text, out);
     return true;
@@ -92,7 +92,7 @@ bool TableDetector::try_start(PerStream& ps, const Line& line, std::string_view 
     while (start > 0 && text[start - 1] != ' ' && text[start - 1] != '\t') --start;
     if (start == 0) continue;
     std::string_view rest = text.substr(start);
-    if (const Rule* r = match(kStart, rest)) {
+    if (const Rule* r = match(kStart, rest, ps.builder)) {
       ps.prefix_shape = text::shape(text.substr(0, start));
       take(ps, *r, line, rest, out);
       return true;
@@ -156,13 +156,13 @@ void TableDetector::feed(const Line& line, std::vector<CrashReport>& out) {
   }
   std::string_view body = text;
   if (!ps.prefix_shape.empty() && text::same_shape(text, ps.prefix_shape)) body = text.substr(ps.prefix_shape.size());
-  if (const Rule* r = match(ps.state, body)) {
+  if (const Rule* r = match(ps.state, body, ps.builder)) {
     ps.skipped = 0;
     take(ps, *r, line, body, out);
     return;
   }
   // A line that could start a report is never skipped: back-to-back reports stay apart.
-  if (tolerant(ps.state) && ps.skipped < spec_.tolerance && match(kStart, body) == nullptr) {
+  if (tolerant(ps.state) && ps.skipped < spec_.tolerance && match(kStart, body, ps.builder) == nullptr) {
     ++ps.skipped;
     return;
   }

@@ -47,6 +47,7 @@ class Builder {
   bool frames_to_thread = false;  // add_frame goes to the current thread instead of the exception
   int counter = 0;                // free for a runtime's own bookkeeping
   std::string scratch;            // idem
+  std::vector<int> marks;         // idem (e.g. one entry per exception added)
 
   Exception& add_exception(std::string type, std::optional<std::string> value, std::string module = {});
   Exception* current_exception() noexcept;  // the most recently added
@@ -63,6 +64,9 @@ class Builder {
 
 using Matcher = bool (*)(std::string_view text);
 using Action = void (*)(Builder& b, std::string_view text);
+// Optional second condition of a rule that needs the report so far (e.g. "this
+// headline repeats one already in the report, so it starts a new report").
+using Guard = bool (*)(const Builder& b, std::string_view text);
 
 inline constexpr int kStart = 0;  // every runtime's state enum has Start = 0
 inline constexpr int kEmit = -1;  // rule target: take this line, then end the report
@@ -72,13 +76,14 @@ struct Rule {
   Matcher match;
   int to;
   Action apply = nullptr;
+  Guard guard = nullptr;
 
   template <typename S>
-  Rule(S from_state, Matcher m, S to_state, Action a = nullptr)
-      : from(static_cast<int>(from_state)), match(m), to(static_cast<int>(to_state)), apply(a) {}
+  Rule(S from_state, Matcher m, S to_state, Action a = nullptr, Guard g = nullptr)
+      : from(static_cast<int>(from_state)), match(m), to(static_cast<int>(to_state)), apply(a), guard(g) {}
   template <typename S>
-  Rule(S from_state, Matcher m, int to_state, Action a = nullptr)
-      : from(static_cast<int>(from_state)), match(m), to(to_state), apply(a) {}
+  Rule(S from_state, Matcher m, int to_state, Action a = nullptr, Guard g = nullptr)
+      : from(static_cast<int>(from_state)), match(m), to(to_state), apply(a), guard(g) {}
 };
 
 struct Spec {
@@ -121,7 +126,7 @@ class TableDetector final : public Detector {
   };
 
   PerStream& of(Stream s) noexcept { return streams_[s == Stream::Stdout ? 0 : 1]; }
-  const Rule* match(int state, std::string_view text) const noexcept;
+  const Rule* match(int state, std::string_view text, const Builder& b) const noexcept;
   bool try_start(PerStream& ps, const Line& line, std::string_view text, std::vector<CrashReport>& out);
   void take(PerStream& ps, const Rule& rule, const Line& line, std::string_view text, std::vector<CrashReport>& out);
   void end(PerStream& ps, std::vector<CrashReport>& out);

@@ -10,6 +10,12 @@ namespace crashwrap::parsers {
 
 // Add one declaration per runtime detector file.
 
+// Interpreted runtimes.
+std::unique_ptr<Detector> make_python_detector();      // parsers/python.cpp
+std::unique_ptr<Detector> make_ruby_detector();        // parsers/ruby.cpp
+std::unique_ptr<Detector> make_php_detector();         // parsers/php.cpp
+std::unique_ptr<Detector> make_perl_detector();        // parsers/perl.cpp
+
 // Go, Rust, native (C++ terminate, glibc aborts), sanitizers, structured logs.
 std::unique_ptr<Detector> make_go_detector();          // parsers/go.cpp
 std::unique_ptr<Detector> make_rust_detector();        // parsers/rust.cpp

@@ -107,6 +107,10 @@ struct CrashReport {
   std::string attachment_path;  // a file the report names (e.g. hs_err_pid…log), read by the sink
   std::vector<std::pair<std::string, std::string>> tags;   // e.g. from a JSON log line
   std::vector<std::pair<std::string, std::string>> extra;
+  // The output only means a crash when the process then fails (Perl's die
+  // prints what warn prints): the verdict drops it instead of reporting a
+  // handled error.
+  bool fatal_only = false;
 };
 
 // How the child process ended, with the evidence used to decide it.

@@ -18,6 +18,10 @@ struct Entry {
 // Every runtime detector, in the order overlaps are broken on a tie.
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table = {
+      {"python", {"py", "python3"}, &make_python_detector},
+      {"ruby", {"rb"}, &make_ruby_detector},
+      {"php", {}, &make_php_detector},
+      {"perl", {"pl"}, &make_perl_detector},
       {"go", {"golang"}, &make_go_detector},
       {"rust", {"rs"}, &make_rust_detector},
       {"cpp", {"c++", "libstdc++", "libc++"}, &make_cpp_detector},

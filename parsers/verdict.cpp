@@ -26,9 +26,11 @@ void Verdict::report_finished(CrashReport r, Timestamp now) { held_.push_back({s
 std::vector<CrashReport> Verdict::due(Timestamp now) {
   std::vector<CrashReport> out;
   while (!held_.empty() && now >= held_.front().at && now - held_.front().at >= grace_) {
-    out.push_back(std::move(held_.front().report));
+    CrashReport r = std::move(held_.front().report);
     held_.pop_front();
-    mark_handled(out.back());
+    if (r.fatal_only) continue;
+    mark_handled(r);
+    out.push_back(std::move(r));
   }
   return out;
 }
@@ -37,13 +39,17 @@ std::vector<CrashReport> Verdict::child_exited(const ExitInfo& exit, Timestamp) 
   std::vector<CrashReport> out;
   for (Held& h : held_) out.push_back(std::move(h.report));
   held_.clear();
+  std::vector<CrashReport> kept;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    if (i + 1 == out.size() && exit_failed(exit))
+    if (i + 1 == out.size() && exit_failed(exit)) {
       mark_fatal(out[i]);
-    else
+    } else {
+      if (out[i].fatal_only) continue;
       mark_handled(out[i]);
+    }
+    kept.push_back(std::move(out[i]));
   }
-  return out;
+  return kept;
 }
 
 std::optional<Timestamp> Verdict::next_deadline() const {

@@ -20,7 +20,8 @@ class Verdict {
 
   void report_finished(CrashReport r, Timestamp now);
   // Reports the child outlived by the grace period: level error, handled,
-  // mechanism "crashwrap.log". Oldest first.
+  // mechanism "crashwrap.log". Oldest first. A fatal_only report is dropped
+  // here and wherever it would otherwise become a handled error.
   std::vector<CrashReport> due(Timestamp now);
   // Every report still held. When the exit failed (not Clean) the last one is
   // level fatal and unhandled; the others are handled errors.
