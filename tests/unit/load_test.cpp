@@ -89,7 +89,7 @@ TEST_CASE("a bad value warns with option, value and fix, and keeps the default",
   CHECK(r.config.argv == Args{"app"});
 }
 
-TEST_CASE("--strict refuses instead", "[load]") {
+TEST_CASE("strict mode refuses instead", "[load]") {
   auto r = load(Args{"--strict", "--kill-after", "abc", "--", "app"}, Env{});
   REQUIRE(r.warnings.size() == 1);
   CHECK(r.refuse);
@@ -282,7 +282,7 @@ TEST_CASE("no command is a usage error", "[load]") {
   CHECK(r.error == "no command to run" + kDash + "fix: crashwrap [options] -- COMMAND [ARGS…] (see crashwrap --help)");
 }
 
-TEST_CASE("--insecure is not a configuration problem (the transport announces it)", "[load]") {
+TEST_CASE("insecure TLS is not a configuration problem (the transport announces it)", "[load]") {
   auto r = load(Args{"--strict", "--insecure", "--", "app"}, Env{});
   CHECK(r.warnings.empty());
   CHECK_FALSE(r.refuse);
@@ -296,7 +296,7 @@ TEST_CASE("default spool directory", "[load]") {
   CHECK(d == (system ? std::string("/var/lib/crashwrap") : "/tmp/crashwrap-" + std::to_string(::getuid())));
 }
 
-TEST_CASE("--help lists every option with its variable, key and default", "[load]") {
+TEST_CASE("help lists every option with its variable, key and default", "[load]") {
   std::string h = help_text();
   for (const char* s : {"--kill-after DURATION", "CRASHWRAP_KILL_AFTER", "\"kill_after\"", "default none",
                         "--line-buffer, --no-line-buffer", "--dsn DSN", "SENTRY_DSN", "crashwrap [options] show ID"}) {
