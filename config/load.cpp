@@ -234,6 +234,13 @@ Layer Loader::file_layer(const std::string& path) {
   }
   for (const auto& [key, value] : doc.items()) {
     const Option* o = find_json_key(key);
+    if (!o && key.rfind("no_", 0) == 0) {  // "no_env_hints": true reads as "env_hints": false
+      const Option* positive = find_json_key(key.substr(3));
+      if (positive && positive->kind == ValueKind::Flag && value.is_boolean()) {
+        layer.push_back({positive, value.get<bool>() ? "false" : "true", "\"" + key + "\" in " + path, false});
+        continue;
+      }
+    }
     if (!o) {
       problem("config file '" + path + "': unknown key \"" + key + "\"" + std::string(kDash) +
               "fix: use the JSON names listed by crashwrap --help; ignoring it");
@@ -404,7 +411,8 @@ std::string help_text() {
       "Values: durations 500ms, 2s, 1.5 (seconds), 1m, 1h; sizes 16KiB, 256MiB, 1GiB or bytes (KB/MB/GB are\n"
       "powers of 1000); on/off as 1/0, true/false, yes/no, on/off; lists as repeated options or comma lists.\n"
       "Precedence: command line > environment > JSON file (--config). A list given on a higher level replaces\n"
-      "the lower level's; tags merge by key. Flags with --no-x also read CRASHWRAP_NO_X=1.\n"
+      "the lower level's; tags merge by key. Every on/off option X also takes --no-X (JSON \"no_x\": true);\n"
+      "those listed with a --no- form also read CRASHWRAP_NO_X=1.\n"
       "Also read: SENTRY_DSN (comma list; the app still sees it), SENTRY_RELEASE, SENTRY_ENVIRONMENT.\n"
       "A bad value prints one warning and its default is used; --strict refuses to start instead.\n";
   return out;

@@ -402,6 +402,11 @@ std::optional<FlagMatch> find_flag(std::string_view flag) {
     if (o.flag == flag) return FlagMatch{&o, false};
     if (!o.negation.empty() && o.negation == flag) return FlagMatch{&o, true};
   }
+  // Every on/off option also takes "--no-" (e.g. --no-group), as most CLIs do.
+  if (flag.substr(0, 5) == "--no-")
+    for (const Option& o : options())
+      if (o.kind == ValueKind::Flag && o.special == Special::None && o.flag.substr(2) == flag.substr(5))
+        return FlagMatch{&o, true};
   return std::nullopt;
 }
 

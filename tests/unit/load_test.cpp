@@ -216,6 +216,15 @@ TEST_CASE("JSON file is the lowest layer", "[load]") {
   CHECK(r.config.tags == std::vector<std::pair<std::string, std::string>>{{"t", "cli"}, {"u", "1"}});
 }
 
+TEST_CASE("negated flags everywhere", "[load]") {
+  TempFile f(R"({"no_env_hints": true, "group": true, "no_report_logged": false})");
+  auto r = load(Args{"--config", f.path, "--no-group", "--", "app"}, Env{});
+  CHECK(r.warnings.empty());
+  CHECK_FALSE(r.config.env_hints);
+  CHECK_FALSE(r.config.group);
+  CHECK(r.config.report_logged);
+}
+
 TEST_CASE("CRASHWRAP_CONFIG names the file", "[load]") {
   TempFile f(R"({"quiet": true})");
   auto r = load(Args{"--", "app"}, Env{{"CRASHWRAP_CONFIG", f.path}});

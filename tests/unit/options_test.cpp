@@ -142,6 +142,12 @@ TEST_CASE("flag lookup, negations and suggestions", "[options]") {
   CHECK(m->option->flag == "--env-hints");
   CHECK(find_flag("-h")->option->special == Special::Help);
   CHECK_FALSE(find_flag("--nope"));
+  auto no_group = find_flag("--no-group");
+  REQUIRE(no_group);
+  CHECK(no_group->negated);
+  CHECK(no_group->option->flag == "--group");
+  CHECK_FALSE(find_flag("--no-help"));
+  CHECK_FALSE(find_flag("--no-kill-after"));
   CHECK(suggest_flag("--kil-after") == "--kill-after");
   CHECK(suggest_flag("--completely-different") == "");
   CHECK(find_json_key("kill_after")->flag == "--kill-after");
