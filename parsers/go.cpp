@@ -217,7 +217,7 @@ void continue_value(Builder& b, std::string_view t) {
   if (e == nullptr || b.report.threads.size() > 0) return;
   if (e->value && static_cast<std::size_t>(std::count(e->value->begin(), e->value->end(), '\n')) >= kMaxValueLines)
     return;
-  b.append_value(!t.empty() && t[0] == '\t' ? t.substr(1) : t);
+  b.append_value(panic_value(!t.empty() && t[0] == '\t' ? t.substr(1) : t));  // " [recovered]" ends the last line
 }
 
 // "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4827bb]"

@@ -91,7 +91,7 @@ constexpr std::string_view kBodyPrefixes[] = {
     "Direct leak", "Indirect leak", "Objects leaked", "Thread T", "Register values", "LeakSanitizer",
     "ThreadSanitizer", "MemorySanitizer", "HWAddressSanitizer", "Uninitialized value", "freed by", "previously",
     "allocated by", "Cause:", "Potential", "Invalid access", "Tags for", "Memory tags", "Note:", "---",
-    "Suppressions used", "Exiting", "This frame", "Location is",
+    "Suppressions used", "Exiting", "This frame", "Location is", "UndefinedBehaviorSanitizer",
 };
 
 // A line of a sanitizer report body (stacks, descriptions), but never the start of the next report.
