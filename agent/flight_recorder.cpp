@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 #include "agent/diag.h"
 
@@ -140,6 +141,29 @@ std::vector<parsers::OomCounter> parse_oom(std::string_view text) {
   return out;
 }
 
+void write_header(unsigned char* map, std::size_t ring, std::int64_t now_ns,
+                  const std::vector<std::string>& argv) {
+  auto* h = reinterpret_cast<Header*>(map);
+  std::memcpy(h->magic, kMagic, sizeof kMagic);
+  h->version = kVersion;
+  h->header_size = kHeaderSize;
+  h->ring_size = ring;
+  h->state = static_cast<std::uint32_t>(State::Starting);
+  h->owner_pid = ::getpid();
+  h->owner_starttime = process_starttime("self");
+  h->owner_pidns = own_pidns();
+  const std::string boot = boot_id();
+  std::memcpy(h->boot_id, boot.data(), boot.size());
+  h->created_ns = now_ns;
+  std::size_t len = 0;
+  for (const auto& a : argv) {
+    if (len + a.size() + 1 > kArgvCap) break;
+    std::memcpy(map + kArgvOffset + len, a.data(), a.size());
+    len += a.size() + 1;  // the NUL is already there: fallocate'd bytes read as zero
+  }
+  h->argv_len = static_cast<std::uint32_t>(len);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- writing
@@ -186,25 +210,7 @@ std::optional<FlightRecorder> FlightRecorder::create(const std::string& spool_di
   fr.map_size_ = total;
   fr.ring_size_ = ring;
 
-  auto* h = reinterpret_cast<Header*>(fr.map_);
-  std::memcpy(h->magic, kMagic, sizeof kMagic);
-  h->version = kVersion;
-  h->header_size = kHeaderSize;
-  h->ring_size = ring;
-  h->state = static_cast<std::uint32_t>(State::Starting);
-  h->owner_pid = ::getpid();
-  h->owner_starttime = process_starttime("self");
-  h->owner_pidns = own_pidns();
-  const std::string boot = boot_id();
-  std::memcpy(h->boot_id, boot.data(), boot.size());
-  h->created_ns = now_ns;
-  std::size_t len = 0;
-  for (const auto& a : argv) {
-    if (len + a.size() + 1 > kArgvCap) break;
-    std::memcpy(fr.map_ + kArgvOffset + len, a.data(), a.size());
-    len += a.size() + 1;  // the NUL is already there: fallocate'd bytes read as zero
-  }
-  h->argv_len = static_cast<std::uint32_t>(len);
+  write_header(fr.map_, ring, now_ns, argv);
 
   // Locked before it becomes visible under its final name, so recovery never
   // sees this live record unlocked.
@@ -218,24 +224,16 @@ std::optional<FlightRecorder> FlightRecorder::create(const std::string& spool_di
   return std::optional<FlightRecorder>(std::move(fr));
 }
 
-FlightRecorder::FlightRecorder(FlightRecorder&& o) noexcept
-    : path_(std::move(o.path_)), fd_(o.fd_), map_(o.map_), map_size_(o.map_size_), ring_size_(o.ring_size_) {
-  o.fd_ = -1;
-  o.map_ = nullptr;
-  o.map_size_ = o.ring_size_ = 0;
-}
+FlightRecorder::FlightRecorder(FlightRecorder&& o) noexcept { *this = std::move(o); }
 
 FlightRecorder& FlightRecorder::operator=(FlightRecorder&& o) noexcept {
   if (this != &o) {
     release();
     path_ = std::move(o.path_);
-    fd_ = o.fd_;
-    map_ = o.map_;
-    map_size_ = o.map_size_;
-    ring_size_ = o.ring_size_;
-    o.fd_ = -1;
-    o.map_ = nullptr;
-    o.map_size_ = o.ring_size_ = 0;
+    fd_ = std::exchange(o.fd_, -1);
+    map_ = std::exchange(o.map_, nullptr);
+    map_size_ = std::exchange(o.map_size_, 0);
+    ring_size_ = std::exchange(o.ring_size_, 0);
   }
   return *this;
 }
