@@ -210,4 +210,45 @@ void send_summary(std::size_t sent, std::size_t dropped, std::size_t left, std::
   emit(std::move(line));
 }
 
+// ---- agent/commands ----
+
+void spool_unreadable(std::string_view reason) {
+  error(reason, "point --spool (CRASHWRAP_SPOOL) at the spool directory");
+}
+
+void show_needs_id() {
+  error("`crashwrap show` needs an event id", "run `crashwrap list` and pass an id (a unique prefix is enough)");
+}
+
+void show_no_match(std::string_view id, std::string_view dir) {
+  error("no saved event id starts with '" + std::string(id) + "' in " + std::string(dir),
+        "run `crashwrap list` to see the saved ids (same --spool)");
+}
+
+void show_ambiguous(std::string_view id, const std::vector<std::string>& candidates) {
+  std::string what = std::to_string(candidates.size()) + " saved events start with '" +
+                     std::string(id) + "':";
+  for (std::size_t i = 0; i < candidates.size() && i < 5; ++i) what += " " + candidates[i];
+  if (candidates.size() > 5) what += " …";
+  error(what, "give more characters of the id");
+}
+
+void entry_unreadable(std::string_view id, std::string_view path, std::string_view why) {
+  error("the saved event " + std::string(id) + " (" + std::string(path) + ") is damaged: " +
+            std::string(why),
+        "delete the file; the other events are not affected");
+}
+
+void send_needs_dsn(std::size_t waiting, std::size_t malformed) {
+  if (waiting == 0 && malformed == 0) {
+    note("nothing to send: no DSN is set and no event waits in the spool");
+    return;
+  }
+  std::string what = malformed > 0 ? "no usable DSN (" + std::to_string(malformed) + " malformed)"
+                                   : std::string("no DSN is set");
+  what += "; " + std::to_string(waiting) + (waiting == 1 ? " event waits" : " events wait") +
+          " in the spool";
+  error(what, "pass --dsn URL (or set SENTRY_DSN / CRASHWRAP_DSN) to `crashwrap send`");
+}
+
 }  // namespace crashwrap::agent::diag

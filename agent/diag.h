@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace crashwrap::agent::diag {
 
@@ -74,5 +75,19 @@ void envelope_rejected(std::string_view id, std::string_view dsn_label, std::str
 void send_progress(std::size_t done, std::size_t total, bool last);
 // `crashwrap send`: the summary line (always printed, even when quiet).
 void send_summary(std::size_t sent, std::size_t dropped, std::size_t left, std::string_view last_error);
+
+// agent/commands (list, show, send, doctor)
+// The spool cannot be opened for reading (`reason` names the directory and the cause).
+void spool_unreadable(std::string_view reason);
+// `crashwrap show` without an id.
+void show_needs_id();
+// No saved event id starts with `id`.
+void show_no_match(std::string_view id, std::string_view dir);
+// Several saved events start with `id` (lists up to a few of them).
+void show_ambiguous(std::string_view id, const std::vector<std::string>& candidates);
+// A spool entry that cannot be decompressed or parsed.
+void entry_unreadable(std::string_view id, std::string_view path, std::string_view why);
+// `crashwrap send` with no usable DSN; `waiting` entries stay, `malformed` DSNs were given.
+void send_needs_dsn(std::size_t waiting, std::size_t malformed);
 
 }  // namespace crashwrap::agent::diag
