@@ -24,6 +24,9 @@ struct Dispatcher::Lane {
   std::uint32_t failures = 0;           // consecutive connection failures
   bool dead = false;                    // one-shot: the server is unreachable this pass
   bool scanned_once = false;
+  // The queue came from the first scan of this process: a retry time left by
+  // an earlier run counts as reached unless a rate limit covers the entry.
+  bool lenient = false;
   Timestamp last_report{};
   std::set<std::string> tried;          // one-shot: ids already attempted
   // The request in flight.
@@ -162,9 +165,10 @@ std::size_t Dispatcher::left() const {
 void Dispatcher::scan(Lane& lane, Timestamp now) {
   lane.scan_due = false;
   if (options_.one_shot && lane.scanned_once) return;  // one pass over what was there
+  // A manual send and a new start retry now: every retry time counts as reached.
+  lane.lenient = options_.one_shot || !lane.scanned_once;
   lane.scanned_once = true;
-  // A manual send retries now: every retry time counts as reached.
-  Timestamp horizon = options_.one_shot ? now + std::chrono::hours(24 * 365 * 100) : now;
+  Timestamp horizon = lane.lenient ? now + std::chrono::hours(24 * 365 * 100) : now;
   lane.queue.clear();
   for (const SpoolEntry& e : spool_.deliverable(lane.dsn.raw, horizon))
     if (!lane.tried.count(e.id)) lane.queue.push_back(e.id);
@@ -193,8 +197,9 @@ bool Dispatcher::start_next(std::size_t index, Timestamp now) {
     Held* held = acquire(id);
     if (!held) continue;  // sent meanwhile, or another process is sending it
     DsnDelivery d = held->claim.entry().delivery_for(lane.dsn.raw);
-    bool due = d.status == DsnStatus::Pending ||
-               (d.status == DsnStatus::Retry && (options_.one_shot || !d.retry_at || *d.retry_at <= now));
+    bool reached = !d.retry_at || *d.retry_at <= now || options_.one_shot ||
+                   (lane.lenient && !lane.limits.is_limited(held->claim.entry().category, now));
+    bool due = d.status == DsnStatus::Pending || (d.status == DsnStatus::Retry && reached);
     if (!due) {
       release(id);
       continue;

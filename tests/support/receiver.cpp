@@ -404,11 +404,18 @@ bool Receiver::handle(int fd, Parsed& req) {
   int status = 400;
   std::string problem;
   const std::string want_target = options_.path_prefix + "/api/" + options_.project_id + "/envelope/";
+  // Absolute form ("POST http://host:port/api/…"): the client went through us as its proxy.
+  std::string path = req.target;
+  if (auto scheme = path.find("://"); scheme != std::string::npos && path.compare(0, 4, "http") == 0) {
+    auto slash = path.find('/', scheme + 3);
+    path = slash == std::string::npos ? "/" : path.substr(slash);
+    rec.absolute_form = true;
+  }
   std::string_view encoding = find_header(req.headers, "Content-Encoding");
   sinks::Codec codec = sinks::Codec::None;
   if (req.method != "POST") {
     status = 405, problem = "method " + req.method + " is not POST";
-  } else if (req.target != want_target) {
+  } else if (path != want_target) {
     status = 404, problem = "target " + req.target + " is not " + want_target;
   } else if (problem = auth_problem(find_header(req.headers, "X-Sentry-Auth"), options_.public_key, status);
              !problem.empty()) {

@@ -4,7 +4,8 @@
 // Binds 127.0.0.1 (port 0 = any free port) and speaks enough HTTP/1.1 for
 // libcurl: keep-alive, Content-Length and chunked request bodies. For each
 // POST it checks, in order, and answers 4xx naming the first problem:
-//   - the target is /api/<project_id>/envelope/                     (404)
+//   - the target is [prefix]/api/<project_id>/envelope/ (origin form, or the
+//     absolute form a client sends to its proxy)                    (404)
 //   - X-Sentry-Auth is "Sentry sentry_version=7, sentry_client=…,
 //     sentry_key=<public_key>[, sentry_secret=…]"                   (401/403)
 //   - Content-Type is application/x-sentry-envelope                 (415)
@@ -70,7 +71,8 @@ struct Reply {
 
 struct ReceivedRequest {
   std::string method;
-  std::string target;
+  std::string target;          // as sent: origin form, or absolute form through a proxy
+  bool absolute_form = false;  // "http://host:port/…": the client used this receiver as its proxy
   Headers headers;
   std::string body;            // decoded body ("" when it could not be decoded)
   std::size_t wire_bytes = 0;  // body bytes as sent
