@@ -163,10 +163,20 @@ void on_message_line(Builder& b, std::string_view t) {
   }
 }
 
+// An error without an exception object becomes what Sentry's PHP SDK makes of
+// it: an ErrorException whose message starts with the level's description.
+std::string_view level_description(std::string_view kind) noexcept {
+  if (kind == "Parse error") return "Parse Error";
+  if (kind == "Core error") return "Core Error";
+  if (kind == "Compile error") return "Compile Error";
+  if (kind == "Recoverable fatal error") return "Catchable Fatal Error";
+  return "Fatal Error";
+}
+
 void on_other_fatal(Builder& b, std::string_view t) {
   auto w = error_site(*fatal_body(t));
-  Exception& e = b.add_exception(std::string(fatal_kind(t)), std::string(w->before));
-  (void)e;
+  std::string value = std::string(level_description(fatal_kind(t))) + ": " + std::string(w->before);
+  b.add_exception("ErrorException", std::move(value));
   b.add_frame(make_frame(w->file, w->line, {}));
 }
 

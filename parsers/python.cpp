@@ -133,6 +133,11 @@ bool is_repeat(std::string_view c) noexcept {
   return text::starts_with(text::trim_left(c), "[Previous line repeated ");
 }
 bool is_blank(std::string_view c) noexcept { return text::trim(c).empty(); }
+// An indented line after the exception line continues its message, unless it
+// is the start of the next report (a SyntaxError block).
+bool is_continuation(std::string_view c) noexcept {
+  return text::indent(c) > 0 && !is_blank(c) && !text::starts_with(c, "  File \"");
+}
 
 // Group separators: "+-+---------------- 1 ----------------" (first member),
 // "  +---------------- 2 ----------------" (next ones; "..." when truncated),
@@ -452,7 +457,7 @@ void add_trace_rules(std::vector<Rule>& rules) {
   }
   rules.insert(rules.end(), {
       {A, [](std::string_view t) { return is_blank(body<G>(t)); }, Gp},
-      {A, [](std::string_view t) { return text::indent(body<G>(t)) > 0; }, A, &on_continuation<G>},
+      {A, [](std::string_view t) { return is_continuation(body<G>(t)); }, A, &on_continuation<G>},
       {Gp, [](std::string_view t) { return body<G>(t) == kContextMsg; }, CM, &on_context<G>},
       {Gp, [](std::string_view t) { return body<G>(t) == kCauseMsg; }, CM, &on_cause<G>},
       {CM, [](std::string_view t) { return is_blank(body<G>(t)); }, CN},

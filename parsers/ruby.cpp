@@ -14,7 +14,7 @@
 namespace crashwrap::parsers {
 namespace {
 
-enum class S { Start = 0, ThreadHead, Head, Highlight, Caret, Frames, Bug, BugRuby };
+enum class S { Start = 0, ThreadHead, Head, Suggest, Highlight, Caret, Frames, Bug, BugRuby };
 
 // "FILE:LINE:in `label'" / "FILE:LINE:in 'label'" / "FILE:LINE".
 struct Location {
@@ -94,9 +94,8 @@ bool is_caret(std::string_view t) noexcept {
   std::string_view s = text::trim(t);
   return !s.empty() && s.find_first_not_of('^') == std::string_view::npos;
 }
-bool is_suggestion(std::string_view t) noexcept {
-  return text::starts_with(t, "Did you mean?") || (text::indent(t) > 0 && t[0] == ' ');
-}
+bool is_suggestion(std::string_view t) noexcept { return text::starts_with(t, "Did you mean?"); }
+bool is_indented(std::string_view t) noexcept { return !t.empty() && t[0] == ' ' && !is_blank(t); }
 bool is_thread_header(std::string_view t) noexcept {
   return text::starts_with(t, "#<Thread:") && text::contains(t, "> terminated with exception");
 }
@@ -147,8 +146,8 @@ bool is_cause(const Builder& b, std::string_view t) {
   auto h = parse_headline(t);
   if (!h) return false;
   for (const Exception& e : b.report.exceptions) {
-    if (e.type != h->type || e.value != (h->value ? std::optional<std::string>(std::string(*h->value)) : std::nullopt))
-      continue;
+    bool same_value = h->value ? e.value && text::starts_with(*e.value, *h->value) : !e.value;
+    if (e.type != h->type || !same_value) continue;
     if (!e.stacktrace.frames.empty() && e.stacktrace.frames.front().abs_path == h->loc.path &&
         e.stacktrace.frames.front().lineno == h->loc.line)
       return false;
@@ -242,8 +241,13 @@ Spec ruby_spec() {
       {S::Head, &is_from, S::Frames, &on_from},
       {S::Head, &is_levels, S::Frames},
       {S::Head, &is_blank, S::Highlight},
-      {S::Head, &is_suggestion, S::Head},
+      {S::Head, &is_suggestion, S::Suggest},
+      {S::Head, &is_indented, S::Head, [](Builder& b, std::string_view t) { b.append_value(t); }},
       {S::Head, &is_headline, S::Head, &on_headline, &is_cause},
+      {S::Suggest, &is_indented, S::Suggest},
+      {S::Suggest, &is_from, S::Frames, &on_from},
+      {S::Suggest, &is_blank, S::Highlight},
+      {S::Suggest, &is_headline, S::Head, &on_headline, &is_cause},
       {S::Highlight, [](std::string_view t) { return !is_blank(t) && !is_from(t); }, S::Caret},
       {S::Caret, &is_caret, S::Head},
       {S::Frames, &is_from, S::Frames, &on_from},

@@ -1,0 +1,5 @@
+use strict;
+use warnings;
+use JSON::Tiny::Missing;
+
+print "unreachable\n";

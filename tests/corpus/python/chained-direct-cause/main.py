@@ -1,0 +1,3 @@
+from shop.inventory import reserve
+
+reserve({"apple": 3}, "pear", 2)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs this case exactly as it was recorded. Sources are copied to a neutral
+# directory so that paths in the output look like a deployment (/tmp/app/...).
+# Usage: ./run.sh >stdout 2>stderr
+set -eu
+cd "$(dirname "$0")"
+APP=/tmp/app
+rm -rf "$APP" && mkdir -p "$APP"
+cp -r main.py "$APP"/
+cd "$APP"
+unset PYTHONWARNINGS PYTHONFAULTHANDLER; export PYTHONUNBUFFERED=1; exec python3 main.py

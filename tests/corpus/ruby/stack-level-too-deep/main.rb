@@ -1,0 +1,5 @@
+def depth(node)
+  1 + depth(node)
+end
+
+depth({})
