@@ -90,8 +90,7 @@ void Supervisor::forward(int signo) {
   }
   int sent = signo;
   if (signo == SIGTERM) sent = options_.stop_signal;
-  const pid_t target = options_.group ? -child_ : child_;
-  if (::kill(target, sent) == 0) ++signals_forwarded_;
+  if (signal_child(sent)) ++signals_forwarded_;
   if (signo == SIGTERM && options_.kill_after && !kill_timer_armed_) {
     kill_timer_armed_ = true;
     kill_timer_.expires_after(*options_.kill_after);
@@ -102,8 +101,14 @@ void Supervisor::forward(int signo) {
 }
 
 void Supervisor::kill_after_expired() {
-  if (!child_running()) return;
-  ::kill(options_.group ? -child_ : child_, SIGKILL);
+  if (child_running()) signal_child(SIGKILL);
+}
+
+bool Supervisor::signal_child(int signo) {
+  // With --group the child's group; a child that left its group (setsid) still
+  // gets the signal itself.
+  if (options_.group && ::kill(-child_, signo) == 0) return true;
+  return ::kill(child_, signo) == 0;
 }
 
 bool Supervisor::group_alive() const {

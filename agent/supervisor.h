@@ -79,6 +79,7 @@ class Supervisor {
   void reap();
   void forward(int signo);
   void kill_after_expired();
+  bool signal_child(int signo);
   bool group_alive() const;
   void finish_descendants();
 

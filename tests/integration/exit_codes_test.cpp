@@ -83,7 +83,7 @@ TEST_CASE("a command that is not executable exits 126 like a shell", "[exit]") {
   CHECK(r.exit_code() == 126);
 }
 
-TEST_CASE("--remap-exit rewrites exit codes and deaths by signal", "[exit]") {
+TEST_CASE("the --remap-exit option rewrites exit codes and deaths by signal", "[exit]") {
   TempDir dir;
   RunResult r = run(crashwrap_options({"--remap-exit", "3=0", "--remap-exit", "143=5", "--", testapp(),
                                        "exit", "3"},

@@ -105,7 +105,7 @@ TEST_CASE("output written by a grandchild before the drain grace ends is passed 
   CHECK(r.out == "early\nlate\n");
 }
 
-TEST_CASE("--group ends the remaining descendants when the main child exits", "[reaping]") {
+TEST_CASE("the --group option ends the remaining descendants when the main child exits", "[reaping]") {
   TempDir dir;
   const auto start = std::chrono::steady_clock::now();
   RunResult r = run(crashwrap_options({"--group", "--", testapp(), "grandchild", "60", "exit", "0"},
@@ -118,7 +118,7 @@ TEST_CASE("--group ends the remaining descendants when the main child exits", "[
   CHECK(wait_until([&] { return gone(grandchild); }, 5s));
 }
 
-TEST_CASE("--group kills descendants that ignore SIGTERM after the grace", "[reaping]") {
+TEST_CASE("the --group option kills descendants that ignore SIGTERM after the grace", "[reaping]") {
   TempDir dir;
   const auto start = std::chrono::steady_clock::now();
   RunResult r = run(crashwrap_options({"--group", "--group-term-grace", "500ms", "--", testapp(), "ignore",

@@ -55,7 +55,7 @@ TEST_CASE("a SIGTERM the child does not handle ends both, with crashwrap dying o
   CHECK(p.output(StdStream::Err).rfind("crashwrap: testapp died of SIGTERM after ", 0) == 0);
 }
 
-TEST_CASE("--stop-signal turns a received SIGTERM into another signal", "[signals]") {
+TEST_CASE("the --stop-signal option turns a received SIGTERM into another signal", "[signals]") {
   TempDir dir;
   Process p = Process::start(crashwrap_options(
       {"--stop-signal", "SIGINT", "--", testapp(), "catch", "INT", "TERM", "ready", "waitsig", "exit", "0"},
@@ -68,7 +68,7 @@ TEST_CASE("--stop-signal turns a received SIGTERM into another signal", "[signal
   CHECK(p.output(StdStream::Out) == "ready\ngot SIGINT\n");
 }
 
-TEST_CASE("--kill-after sends SIGKILL when the child outlives a forwarded SIGTERM", "[signals]") {
+TEST_CASE("the --kill-after option sends SIGKILL when the child outlives a forwarded SIGTERM", "[signals]") {
   TempDir dir;
   Process p = Process::start(crashwrap_options(
       {"--kill-after", "1s", "--", testapp(), "ignore", "TERM", "ready", "sleep", "60"}, dir.file("spool")));

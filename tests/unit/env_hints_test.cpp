@@ -52,7 +52,7 @@ TEST_CASE("line buffering preloads libstdbuf for dynamic ELF programs in auto mo
   CHECK_FALSE(get(env, "LD_PRELOAD"));
 }
 
-TEST_CASE("--no-env-hints turns every hint off but still hides CRASHWRAP_DSN", "[env_hints]") {
+TEST_CASE("the --no-env-hints option turns every hint off but still hides CRASHWRAP_DSN", "[env_hints]") {
   Config c;
   c.env_hints = false;
   auto env = apply_env_hints({"CRASHWRAP_DSN=https://k@h/1", "SENTRY_DSN=https://k@h/2"}, c,
