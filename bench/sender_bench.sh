@@ -71,8 +71,8 @@ for comp in gzip zstd none; do
 done
 
 # Reference: the same envelope, gzip'ed once, POSTed N times by one curl.
-body=$(ls "$WORK/capture" | head -1)
-gzip -c "$WORK/capture/$body" >"$WORK/envelope.gz"
+body=$(find "$WORK/capture" -name '*.envelope' -print -quit)
+gzip -c "$body" >"$WORK/envelope.gz"
 key=$(echo "$DSN" | sed 's#^http://\([^@]*\)@.*#\1#')
 url=$(echo "$DSN" | sed 's#^http://[^@]*@\(.*\)/\([0-9]*\)$#http://\1/api/\2/envelope/#')
 urls=()
@@ -80,7 +80,7 @@ for ((i = 0; i < N; i++)); do urls+=("$url"); done
 t0=$(now)
 curl -s -o /dev/null --data-binary @"$WORK/envelope.gz" \
   -H "X-Sentry-Auth: Sentry sentry_version=7, sentry_client=bench/1, sentry_key=$key" \
-  -H "Content-Type: application/x-sentry-envelope" -H "Content-Encoding: gzip" -H "Expect:" "${urls[@]}"
+  -H "Content-Type: application/x-sentry-envelope" -H "Content-Encoding: gzip" -H "Expect:" "${urls[@]}" >/dev/null
 t1=$(now)
 awk -v a="$t0" -v b="$t1" -v n="$N" \
   'BEGIN{printf "%-34s %10d %14.0f %12.2f\n", "curl, one connection (reference)", n, n/(b-a), (b-a)*1000/n}'

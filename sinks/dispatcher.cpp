@@ -315,7 +315,7 @@ void Dispatcher::complete(std::size_t index, Response r, Timestamp now) {
     lane.failures = 0;
     lane.blocked_until = Timestamp{};
   }
-  if (outcome != Delivery::Retry) {
+  if (outcome != Delivery::Retry && !lane.carried.empty()) {
     // Accepted, or refused for good: either way the server has seen these counts.
     ClientReports reports = load_reports(lane);
     reports.acknowledge(lane.carried);
