@@ -1,6 +1,9 @@
 // crashwrap SIGKILLed in the middle of a send: the event is not lost (it is
 // still in the spool, claimable) and delivered later at least once — and the
 // claim keeps a second sender off an entry that is being sent.
+#include <dirent.h>
+
+#include <algorithm>
 #include <csignal>
 
 #include <catch2/catch.hpp>
@@ -10,6 +13,18 @@
 using namespace crashwrap;
 using namespace crashwrap::test;
 using namespace crashwrap::test::delivery;
+
+namespace {
+std::vector<std::string> list_dir(const std::string& path) {
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(path.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') names.push_back(e->d_name);
+    ::closedir(d);
+  }
+  return names;
+}
+}  // namespace
 
 TEST_CASE("SIGKILL mid-send loses nothing and duplicates nothing beyond at-least-once",
           "[kill_during_send][integration]") {
@@ -21,6 +36,14 @@ TEST_CASE("SIGKILL mid-send loses nothing and duplicates nothing beyond at-least
       wrap(spool, {"--dsn", rx.dsn(), "--flush-timeout", "60s", "--http-timeout", "60s"}, failing_child()));
   REQUIRE(rx.wait_for_requests(1, 10s));
   const std::string sent_body = rx.requests()[0].body;
+  // Mid-send, crashwrap is two threads: the event loop and the one sender.
+  std::vector<std::string> threads;
+  for (const std::string& task : list_dir("/proc/" + std::to_string(p.pid()) + "/task")) {
+    std::string comm = read_file("/proc/" + std::to_string(p.pid()) + "/task/" + task + "/comm");
+    threads.push_back(comm.substr(0, comm.find('\n')));
+  }
+  std::sort(threads.begin(), threads.end());
+  CHECK(threads == std::vector<std::string>{"crashwrap", "cw-sender"});
   REQUIRE(p.send_signal(SIGKILL));
   std::optional<int> status = p.wait(10s);
   REQUIRE(status);

@@ -126,6 +126,20 @@ TEST_CASE("resets, hangs and refused connections are transport errors", "[curl_t
   CHECK(refused.error == TransportError::Connect);
 }
 
+TEST_CASE("https to a server that does not speak TLS is a TLS failure", "[curl_transport]") {
+  Receiver rx;
+  std::string error;
+  auto dsn = config::parse_dsn("https://testkey@127.0.0.1:" + std::to_string(rx.port()) + "/42", error);
+  REQUIRE(dsn);
+  TransportOptions o = fast(3000ms);
+  o.ca_file = "/nonexistent/ca.pem";
+  auto t = make_curl_transport(1, o);
+  Response r = t->execute(0, *prepare_request(envelope(), *dsn, config::Compression::Gzip, t0));
+  CHECK(r.error == TransportError::Tls);
+  CHECK(r.status == 0);
+  CHECK(rx.envelope_count() == 0);
+}
+
 TEST_CASE("a complete 200 with a short body still counts as answered", "[curl_transport]") {
   Receiver rx;
   rx.push_reply(Reply::wrong_length(200));
