@@ -19,61 +19,19 @@
 namespace crashwrap::test {
 namespace {
 
+using http::find_header;
+using http::iequals;
+using http::kMaxBodyBytes;
+using http::reason_phrase;
+using http::trim;
+using http::write_all;
+
+std::string json_string(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
-constexpr std::size_t kMaxBodyBytes = 256u * 1024 * 1024;
 std::atomic<std::uint64_t> g_instances{0};
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-std::string_view find_header(const Headers& headers, std::string_view name) {
-  for (const auto& [k, v] : headers)
-    if (iequals(k, name)) return v;
-  return {};
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
-  }
-}
-
-std::string json_string(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
 
 // Checks the X-Sentry-Auth header; "" when it is right.
 std::string auth_problem(std::string_view auth, std::string_view key, int& status) {
@@ -173,13 +131,6 @@ std::string ReceiverOptions::default_dump_dir() {
 
 // ------------------------------------------------------------------ server
 
-struct Receiver::Parsed {
-  std::string method, target, version;
-  Headers headers;
-  std::string body;
-  bool keep_alive = true;
-};
-
 Receiver::Receiver(ReceiverOptions options) : options_(std::move(options)) {
   instance_ = ++g_instances;
   if (!options_.dump_dir.empty()) {
@@ -259,105 +210,10 @@ void Receiver::accept_loop() {
   }
 }
 
-namespace {
-
-// Reads more bytes into `buf`; false on EOF, error or stop. Polls in short
-// steps so a stop() is noticed promptly.
-bool read_more(int fd, std::string& buf, const std::atomic<bool>& stopping) {
-  char chunk[64 * 1024];
-  for (;;) {
-    if (stopping.load()) return false;
-    pollfd p{fd, POLLIN, 0};
-    int rc = ::poll(&p, 1, 50);
-    if (rc < 0 && errno != EINTR) return false;
-    if (rc <= 0) continue;
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    buf.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
-}
-
-// Ensures buf holds at least `n` bytes from `pos`.
-bool need(int fd, std::string& buf, std::size_t pos, std::size_t n, const std::atomic<bool>& stopping) {
-  while (buf.size() < pos + n)
-    if (!read_more(fd, buf, stopping)) return false;
-  return true;
-}
-
-// Decodes a chunked body starting at buf[pos]; returns the position after it.
-std::optional<std::size_t> read_chunked(int fd, std::string& buf, std::size_t pos, std::string& body,
-                                        const std::atomic<bool>& stopping) {
-  for (;;) {
-    std::size_t eol;
-    while ((eol = buf.find("\r\n", pos)) == std::string::npos)
-      if (buf.size() - pos > 1024 || !read_more(fd, buf, stopping)) return std::nullopt;
-    std::string size_text = buf.substr(pos, eol - pos);
-    std::size_t size = std::strtoul(size_text.c_str(), nullptr, 16);
-    pos = eol + 2;
-    if (size == 0) {
-      // Trailers (none expected) end with an empty line.
-      while ((eol = buf.find("\r\n", pos)) == std::string::npos)
-        if (!read_more(fd, buf, stopping)) return std::nullopt;
-      while (eol != pos) {
-        pos = eol + 2;
-        while ((eol = buf.find("\r\n", pos)) == std::string::npos)
-          if (!read_more(fd, buf, stopping)) return std::nullopt;
-      }
-      return eol + 2;
-    }
-    if (body.size() + size > kMaxBodyBytes || !need(fd, buf, pos, size + 2, stopping)) return std::nullopt;
-    body.append(buf, pos, size);
-    pos += size + 2;
-  }
-}
-
-}  // namespace
-
 void Receiver::serve(int fd) {
   std::string buf;
-  for (;;) {
-    std::size_t end;
-    while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
-      if (buf.size() > kMaxHeaderBytes || !read_more(fd, buf, stopping_)) {
-        ::close(fd);
-        return;
-      }
-    }
-    Parsed req;
-    std::string_view head(buf.data(), end);
-    std::size_t line_end = head.find("\r\n");
-    std::string_view request_line = head.substr(0, line_end);
-    auto s1 = request_line.find(' '), s2 = request_line.rfind(' ');
-    if (s1 == std::string_view::npos || s2 == s1) break;
-    req.method = request_line.substr(0, s1);
-    req.target = request_line.substr(s1 + 1, s2 - s1 - 1);
-    req.version = request_line.substr(s2 + 1);
-    while (line_end != std::string_view::npos) {
-      std::size_t next = head.find("\r\n", line_end + 2);
-      std::string_view line = head.substr(line_end + 2, next == std::string_view::npos ? next : next - line_end - 2);
-      line_end = next;
-      auto colon = line.find(':');
-      if (colon == std::string_view::npos) continue;
-      req.headers.emplace_back(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
-    }
-    std::size_t pos = end + 4;
-    std::string_view te = find_header(req.headers, "Transfer-Encoding");
-    if (!te.empty() && te.find("chunked") != std::string_view::npos) {
-      auto after = read_chunked(fd, buf, pos, req.body, stopping_);
-      if (!after) break;
-      pos = *after;
-    } else {
-      std::size_t length = std::strtoull(std::string(find_header(req.headers, "Content-Length")).c_str(), nullptr, 10);
-      if (length > kMaxBodyBytes || !need(fd, buf, pos, length, stopping_)) break;
-      req.body = buf.substr(pos, length);
-      pos += length;
-    }
-    buf.erase(0, pos);
-    std::string_view conn = find_header(req.headers, "Connection");
-    req.keep_alive = req.version == "HTTP/1.1" ? !iequals(conn, "close") : iequals(conn, "keep-alive");
-    if (!handle(fd, req) || !req.keep_alive) break;
+  while (std::optional<http::Request> req = http::read_request(fd, buf, stopping_)) {
+    if (!handle(fd, *req) || !req->keep_alive) break;
   }
   ::close(fd);
 }
@@ -394,15 +250,11 @@ void Receiver::record(ReceivedRequest request, std::optional<ReceivedEnvelope> e
   changed_.notify_all();
 }
 
-bool Receiver::handle(int fd, Parsed& req) {
-  ReceivedRequest rec;
-  rec.method = req.method;
-  rec.target = req.target;
-  rec.headers = req.headers;
-  rec.wire_bytes = req.body.size();
-
-  int status = 400;
-  std::string problem;
+// The checks a Sentry ingestion endpoint makes, in its order. Returns 0 and
+// fills `envelope` when the request is valid, else the status to answer with
+// (record.problem says why).
+int Receiver::validate(const http::Request& req, ReceivedRequest& rec,
+                       std::optional<ReceivedEnvelope>& envelope) const {
   const std::string want_target = options_.path_prefix + "/api/" + options_.project_id + "/envelope/";
   // Absolute form ("POST http://host:port/api/…"): the client went through us as its proxy.
   std::string path = req.target;
@@ -411,42 +263,45 @@ bool Receiver::handle(int fd, Parsed& req) {
     path = slash == std::string::npos ? "/" : path.substr(slash);
     rec.absolute_form = true;
   }
+  auto refuse = [&](int status, std::string problem) {
+    rec.problem = std::move(problem);
+    return status;
+  };
+  if (req.method != "POST") return refuse(405, "method " + req.method + " is not POST");
+  if (path != want_target) return refuse(404, "target " + req.target + " is not " + want_target);
+  int status = 0;
+  if (std::string p = auth_problem(find_header(req.headers, "X-Sentry-Auth"), options_.public_key, status); !p.empty())
+    return refuse(status, std::move(p));
+  std::string_view type = find_header(req.headers, "Content-Type");
+  if (type != "application/x-sentry-envelope") return refuse(415, "Content-Type is '" + std::string(type) + "'");
   std::string_view encoding = find_header(req.headers, "Content-Encoding");
-  sinks::Codec codec = sinks::Codec::None;
-  if (req.method != "POST") {
-    status = 405, problem = "method " + req.method + " is not POST";
-  } else if (path != want_target) {
-    status = 404, problem = "target " + req.target + " is not " + want_target;
-  } else if (problem = auth_problem(find_header(req.headers, "X-Sentry-Auth"), options_.public_key, status);
-             !problem.empty()) {
-  } else if (find_header(req.headers, "Content-Type") != "application/x-sentry-envelope") {
-    status = 415, problem = "Content-Type is '" + std::string(find_header(req.headers, "Content-Type")) + "'";
-  } else if (encoding == "gzip" || encoding == "zstd") {
-    codec = encoding == "gzip" ? sinks::Codec::Gzip : sinks::Codec::Zstd;
-  } else if (!encoding.empty() && encoding != "identity") {
-    status = 415, problem = "Content-Encoding '" + std::string(encoding) + "' is not supported";
-  }
+  sinks::Codec codec = encoding == "gzip"   ? sinks::Codec::Gzip
+                       : encoding == "zstd" ? sinks::Codec::Zstd
+                                            : sinks::Codec::None;
+  if (codec == sinks::Codec::None && !encoding.empty() && encoding != "identity")
+    return refuse(415, "Content-Encoding '" + std::string(encoding) + "' is not supported");
+  sinks::Decoded decoded = sinks::decompress(req.body, codec, kMaxBodyBytes);
+  if (decoded.status != sinks::DecodeStatus::Ok)
+    return refuse(400, "body does not decode as " + std::string(encoding.empty() ? "identity" : encoding));
+  rec.body = std::move(decoded.data);
+  std::string error;
+  auto parsed = sinks::parse_envelope(rec.body, error);
+  if (!parsed) return refuse(400, "invalid envelope: " + error);
+  envelope = ReceivedEnvelope{rec.body, req.headers, std::move(*parsed)};
+  return 0;
+}
+
+bool Receiver::handle(int fd, const http::Request& req) {
+  ReceivedRequest rec;
+  rec.method = req.method;
+  rec.target = req.target;
+  rec.headers = req.headers;
+  rec.wire_bytes = req.body.size();
   std::optional<ReceivedEnvelope> envelope;
-  if (problem.empty()) {
-    sinks::Decoded decoded = sinks::decompress(req.body, codec, kMaxBodyBytes);
-    if (decoded.status != sinks::DecodeStatus::Ok) {
-      status = 400, problem = "body does not decode as " + std::string(encoding.empty() ? "identity" : encoding);
-    } else {
-      rec.body = std::move(decoded.data);
-      std::string error;
-      auto parsed = sinks::parse_envelope(rec.body, error);
-      if (!parsed) {
-        status = 400, problem = "invalid envelope: " + error;
-      } else {
-        envelope = ReceivedEnvelope{rec.body, req.headers, std::move(*parsed)};
-      }
-    }
-  }
-  if (!problem.empty()) {
-    rec.problem = problem;
+  if (int status = validate(req, rec, envelope); status != 0) {
+    std::string body = "{\"detail\":" + json_string(rec.problem) + "}";
     rec.answered = status;
     record(std::move(rec), std::nullopt);
-    std::string body = "{\"detail\":" + json_string(problem) + "}";
     return write_all(fd, "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
                              "\r\nContent-Type: application/json\r\nContent-Length: " +
                              std::to_string(body.size()) + "\r\n\r\n" + body);

@@ -42,10 +42,9 @@
 #include <nlohmann/json.hpp>
 
 #include "sinks/envelope.h"
+#include "support/http_wire.h"
 
 namespace crashwrap::test {
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct Reply {
   enum class Kind : std::uint8_t {
@@ -139,11 +138,12 @@ class Receiver {
   bool wait_for_requests(std::size_t n, std::chrono::milliseconds bound) const;
 
  private:
-  struct Parsed;
   void accept_loop();
   void serve(int fd);
   Reply next_reply();
-  bool handle(int fd, Parsed& request);
+  bool handle(int fd, const http::Request& request);
+  int validate(const http::Request& request, ReceivedRequest& record,
+               std::optional<ReceivedEnvelope>& envelope) const;
   bool wait_hung(int fd);
   void record(ReceivedRequest request, std::optional<ReceivedEnvelope> envelope);
 
