@@ -42,20 +42,20 @@ int fsync_dir(const std::string& dir) {
   return rc;
 }
 
-int write_file_atomic(const std::string& tmp_path, const std::string& path,
-                      std::string_view data) {
+int write_file_atomic(const std::string& tmp_path, const std::string& path, std::string_view data,
+                      bool durable) {
   const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return errno;
   int err = write_all(fd, data);
   // ENOSPC may surface only at fsync or close on some file systems.
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (err == 0 && durable && ::fsync(fd) != 0) err = errno;
   if (::close(fd) != 0 && err == 0 && errno != EINTR) err = errno;
   if (err == 0 && ::rename(tmp_path.c_str(), path.c_str()) != 0) err = errno;
   if (err != 0) {
     ::unlink(tmp_path.c_str());
     return err;
   }
-  return fsync_dir(parent_dir(path));
+  return durable ? fsync_dir(parent_dir(path)) : 0;
 }
 
 int make_dirs(const std::string& path, mode_t mode) {

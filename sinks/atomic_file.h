@@ -18,7 +18,10 @@ namespace crashwrap::sinks {
 // one: writes `tmp_path` (created exclusively; same file system as `path`),
 // fsyncs it, renames it over `path` and fsyncs the directory of `path`.
 // Returns 0, or the errno of the first failing step (the tmp file is removed).
-int write_file_atomic(const std::string& tmp_path, const std::string& path, std::string_view data);
+// With `durable` false the two fsyncs are skipped: readers still see the old
+// or the whole new file, but a power loss may lose the new one.
+int write_file_atomic(const std::string& tmp_path, const std::string& path, std::string_view data,
+                      bool durable = true);
 
 // fsync(2) of a directory, so a rename in it survives a crash. 0 or errno.
 int fsync_dir(const std::string& dir);

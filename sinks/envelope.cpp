@@ -31,11 +31,22 @@ std::string item_header_line(const EnvelopeItem& item) {
   return dump(header);
 }
 
+std::string item_header_line_for(std::string_view type, std::size_t length) {
+  OrderedJson header = OrderedJson::object();
+  header["type"] = type;
+  header["length"] = length;
+  return dump(header);
+}
+
+struct AttachmentView {
+  std::string_view filename, content_type, data;
+};
+
 // Serialized pieces of one event envelope, so sizes are known before joining.
 struct Piece {
   std::string header_line;
-  const std::string* payload = nullptr;
-  std::size_t size() const { return header_line.size() + 1 + payload->size() + 1; }
+  std::string_view payload;
+  std::size_t size() const { return header_line.size() + 1 + payload.size() + 1; }
 };
 
 std::string join(const std::string& header_line, const std::vector<Piece>& pieces) {
@@ -48,7 +59,7 @@ std::string join(const std::string& header_line, const std::vector<Piece>& piece
   for (const auto& p : pieces) {
     out += p.header_line;
     out += '\n';
-    out += *p.payload;
+    out += p.payload;
     out += '\n';
   }
   return out;
@@ -196,27 +207,23 @@ EnvelopeItem log_item(const nlohmann::json& logs) {
 
 std::string serialize(const Envelope& envelope) {
   std::vector<Piece> pieces;
-  for (const auto& item : envelope.items) pieces.push_back({item_header_line(item), &item.payload});
+  for (const auto& item : envelope.items) pieces.push_back({item_header_line(item), item.payload});
   return join(dump(envelope.header), pieces);
 }
 
-BuiltEnvelope build_event_envelope(const BuiltEvent& event, std::string_view dsn,
-                                   parsers::Timestamp sent_at, const EnvelopeLimits& limits,
-                                   std::vector<EnvelopeItem> extra) {
-  std::vector<AttachmentPart> parts;
-  parts.reserve(event.attachments.size());
-  for (const auto& a : event.attachments) parts.push_back({a.filename, a.content_type, a.data});
-  return build_event_envelope(event.event_id, event.event, parts, dsn, sent_at, limits,
-                              std::move(extra));
-}
+namespace {
 
-BuiltEnvelope build_event_envelope(std::string_view event_id, const nlohmann::json& event,
-                                   const std::vector<AttachmentPart>& attachments,
-                                   std::string_view dsn, parsers::Timestamp sent_at,
-                                   const EnvelopeLimits& limits, std::vector<EnvelopeItem> extra) {
+// Payloads are viewed, not copied, until the one copy into the envelope bytes:
+// a crash event with its output tail is built in one pass.
+BuiltEnvelope build_envelope_from_views(std::string_view event_id, const nlohmann::json& event,
+                                        const std::vector<AttachmentView>& attachments,
+                                        std::string_view dsn, parsers::Timestamp sent_at,
+                                        const EnvelopeLimits& limits,
+                                        const std::vector<EnvelopeItem>& extra) {
   BuiltEnvelope result;
-  std::vector<EnvelopeItem> items;
-  items.push_back(event_item(event));
+  const std::string event_payload = dump(event);
+  std::vector<Piece> pieces;
+  pieces.push_back({item_header_line_for("event", event_payload.size()), event_payload});
   for (const auto& a : attachments) {
     if (a.data.empty()) continue;
     if (a.data.size() > limits.attachment_max_bytes) {
@@ -224,31 +231,33 @@ BuiltEnvelope build_event_envelope(std::string_view event_id, const nlohmann::js
       result.attachment_bytes_dropped += a.data.size();
       continue;
     }
-    items.push_back(*attachment_item(a.filename, a.data, a.content_type));
+    OrderedJson h = OrderedJson::object();
+    h["type"] = "attachment";
+    h["length"] = a.data.size();
+    h["filename"] = a.filename;
+    h["content_type"] = a.content_type;
+    h["attachment_type"] = "event.attachment";
+    pieces.push_back({dump(h), a.data});
   }
-  const std::size_t first_extra = items.size();
-  for (auto& e : extra) items.push_back(std::move(e));
+  const std::size_t first_extra = pieces.size();
+  for (const auto& e : extra) pieces.push_back({item_header_line(e), e.payload});
 
   const std::string header_line = dump(envelope_header(event_id, sent_at, dsn));
-  std::vector<Piece> pieces;
-  std::vector<bool> keep(items.size(), true);
+  std::vector<bool> keep(pieces.size(), true);
   std::uint64_t total = header_line.size() + 1;
-  for (const auto& item : items) {
-    pieces.push_back({item_header_line(item), &item.payload});
-    total += pieces.back().size();
-  }
+  for (const auto& p : pieces) total += p.size();
   // Attachments go first, largest first: the event is what the server needs.
   std::vector<std::size_t> order;
   for (std::size_t i = 1; i < first_extra; ++i) order.push_back(i);
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return items[a].payload.size() > items[b].payload.size();
+    return pieces[a].payload.size() > pieces[b].payload.size();
   });
   for (std::size_t i : order) {
     if (total <= limits.envelope_max_bytes) break;
     keep[i] = false;
     total -= pieces[i].size();
     ++result.attachments_dropped;
-    result.attachment_bytes_dropped += items[i].payload.size();
+    result.attachment_bytes_dropped += pieces[i].payload.size();
   }
   result.size = total;
   if (total > limits.envelope_max_bytes) {
@@ -257,9 +266,28 @@ BuiltEnvelope build_event_envelope(std::string_view event_id, const nlohmann::js
   }
   std::vector<Piece> kept;
   for (std::size_t i = 0; i < pieces.size(); ++i)
-    if (keep[i]) kept.push_back(pieces[i]);
+    if (keep[i]) kept.push_back(std::move(pieces[i]));
   result.bytes = join(header_line, kept);
   return result;
+}
+
+}  // namespace
+
+BuiltEnvelope build_event_envelope(const BuiltEvent& event, std::string_view dsn,
+                                   parsers::Timestamp sent_at, const EnvelopeLimits& limits,
+                                   std::vector<EnvelopeItem> extra) {
+  std::vector<AttachmentView> views;
+  for (const auto& a : event.attachments) views.push_back({a.filename, a.content_type, a.data});
+  return build_envelope_from_views(event.event_id, event.event, views, dsn, sent_at, limits, extra);
+}
+
+BuiltEnvelope build_event_envelope(std::string_view event_id, const nlohmann::json& event,
+                                   const std::vector<AttachmentPart>& attachments,
+                                   std::string_view dsn, parsers::Timestamp sent_at,
+                                   const EnvelopeLimits& limits, std::vector<EnvelopeItem> extra) {
+  std::vector<AttachmentView> views;
+  for (const auto& a : attachments) views.push_back({a.filename, a.content_type, a.data});
+  return build_envelope_from_views(event_id, event, views, dsn, sent_at, limits, extra);
 }
 
 std::string ParsedItem::type() const {

@@ -156,9 +156,12 @@ std::optional<std::string> Spool::write_entry(const std::string& id, std::string
   e.summary = info.summary;
   // The record goes first: once the envelope is in pending/ a sender may claim
   // it and write delivery state, which a later record write would overwrite.
+  // It holds no delivery state yet, so it skips the fsyncs (a save costs two,
+  // not four): after a power loss an entry without its record still lists and sends.
   const std::string rec = record_path(dir(), id);
   if (int err = write_file_atomic(tmp_path(dir() + "/records", "." + id), rec,
-                                  record_json(e).dump(-1, ' ', false, Json::error_handler_t::replace));
+                                  record_json(e).dump(-1, ' ', false, Json::error_handler_t::replace),
+                                  /*durable=*/false);
       err != 0) {
     save_failed("cannot write " + rec, err);
     return std::nullopt;
