@@ -387,6 +387,42 @@ std::string level_of(const RunFacts& f, const parsers::CrashReport* r) {
   return std::string(parsers::level_name(r->level));
 }
 
+// The report's exceptions and threads, or the exit's synthetic exception, with
+// source context where the platform's SDK would send it.
+void crash_values(const RunFacts& f, const parsers::CrashReport* r, const std::string& platform,
+                  std::vector<parsers::Exception>& exceptions, std::vector<parsers::Thread>& threads) {
+  if (r) {
+    exceptions = r->exceptions;
+    threads = r->threads;
+  }
+  if (exceptions.empty()) exceptions.push_back(synthesize(f));
+  // A trace joined with a death by signal: the signal belongs to the final exception.
+  parsers::Mechanism& last = exceptions.back().mechanism;
+  if (r && !r->handled && f.exit.signal && !last.signal_number) {
+    last.signal_number = f.exit.signal;
+    last.signal_name = f.exit.signal_name;
+  }
+  if (wants_source_context(platform)) add_source_context(exceptions, threads);
+}
+
+json values_of(const std::vector<parsers::Exception>& exceptions) {
+  json values = json::array();
+  for (const parsers::Exception& x : exceptions) values.push_back(exception_json(x));
+  return {{"values", std::move(values)}};
+}
+
+json values_of(const std::vector<parsers::Thread>& threads) {
+  json values = json::array();
+  for (const parsers::Thread& t : threads) values.push_back(thread_json(t));
+  return {{"values", std::move(values)}};
+}
+
+parsers::Timestamp event_time(const RunFacts& f, const parsers::CrashReport* r) {
+  if (f.ended.time_since_epoch().count() != 0) return f.ended;
+  if (r && r->last_time.time_since_epoch().count() != 0) return r->last_time;
+  return parsers::Clock::now();
+}
+
 }  // namespace
 
 bool should_report(const config::Config& cfg, const parsers::ExitInfo& exit) {
@@ -403,53 +439,30 @@ bool should_report(const config::Config& cfg, const parsers::ExitInfo& exit) {
 BuiltEvent build_event(const config::Config& cfg, const RunFacts& f, const parsers::CrashReport* r) {
   BuiltEvent b;
   b.event_id = new_event_id();
+  std::string platform = event_platform(r ? r->platform : "");
   std::vector<parsers::Exception> exceptions;
   std::vector<parsers::Thread> threads;
-  std::string platform = event_platform(r ? r->platform : "");
-  if (r) {
-    exceptions = r->exceptions;
-    threads = r->threads;
-  }
-  if (exceptions.empty()) exceptions.push_back(synthesize(f));
-  // A trace joined with a death by signal: the signal belongs to the final exception.
-  parsers::Mechanism& last = exceptions.back().mechanism;
-  if (r && !r->handled && f.exit.signal && !last.signal_number) {
-    last.signal_number = f.exit.signal;
-    last.signal_name = f.exit.signal_name;
-  }
-  if (wants_source_context(platform)) add_source_context(exceptions, threads);
-
+  crash_values(f, r, platform, exceptions, threads);
   b.fingerprint = r ? parsers::fingerprint(*r) : parsers::fingerprint(f.exit, f.argv.empty() ? "" : f.argv[0]);
   const parsers::Exception& final_x = exceptions.back();
   b.title = truncate_utf8(valid_utf8(final_x.type + (final_x.value ? ": " + *final_x.value : "")), 200);
 
   json& e = b.event;
-  e = json::object();
-  e["event_id"] = b.event_id;
-  auto when = f.ended.time_since_epoch().count() != 0 ? f.ended
-              : r && r->last_time.time_since_epoch().count() != 0 ? r->last_time
-                                                                  : parsers::Clock::now();
-  e["timestamp"] = format_rfc3339(when);
-  e["platform"] = platform;
-  e["level"] = level_of(f, r);
-  e["logger"] = "crashwrap";
-  e["sdk"] = {{"name", "crashwrap"}, {"version", CRASHWRAP_VERSION}};
+  e = {{"event_id", b.event_id},
+       {"timestamp", format_rfc3339(event_time(f, r))},
+       {"platform", platform},
+       {"level", level_of(f, r)},
+       {"logger", "crashwrap"},
+       {"sdk", {{"name", "crashwrap"}, {"version", CRASHWRAP_VERSION}}},
+       {"exception", values_of(exceptions)},
+       {"contexts", contexts(f, r)},
+       {"tags", tags(cfg, f, r, b.fingerprint)}};
+  if (!threads.empty()) e["threads"] = values_of(threads);
   if (!cfg.server_name.empty()) e["server_name"] = cfg.server_name;
   if (!cfg.release.empty()) e["release"] = cfg.release;
   if (!cfg.environment.empty()) e["environment"] = cfg.environment;
-  json values = json::array();
-  for (const parsers::Exception& x : exceptions) values.push_back(exception_json(x));
-  e["exception"] = {{"values", std::move(values)}};
-  if (!threads.empty()) {
-    json tv = json::array();
-    for (const parsers::Thread& t : threads) tv.push_back(thread_json(t));
-    e["threads"] = {{"values", std::move(tv)}};
-  }
-  e["contexts"] = contexts(f, r);
-  e["tags"] = tags(cfg, f, r, b.fingerprint);
   if (auto crumbs = breadcrumbs(f, r)) e["breadcrumbs"] = std::move(*crumbs);
-  json x = extra(cfg, r);
-  if (!x.empty()) e["extra"] = std::move(x);
+  if (json x = extra(cfg, r); !x.empty()) e["extra"] = std::move(x);
   if (cfg.fingerprint_local) e["fingerprint"] = json::array({b.fingerprint});
   make_valid_utf8(e);
   trim_event(e);
