@@ -66,6 +66,11 @@ void cannot_run(std::string_view program, std::string_view reason) {
   emit(std::move(line));
 }
 
+void line_buffer_unavailable() {
+  warning("--line-buffer: coreutils' libstdbuf.so was not found, the child's stdio keeps its own buffering",
+          "install coreutils (it provides stdbuf) or leave --line-buffer at auto");
+}
+
 void output_closed(std::string_view stream_name) {
   warning(std::string("own ") + std::string(stream_name) +
               " was closed by its reader; the child's output is still drained and analysed",

@@ -31,6 +31,9 @@ std::uint64_t warnings_emitted() noexcept;
 
 // agent/spawn
 void cannot_run(std::string_view program, std::string_view reason);
+// agent/env_hints
+// --line-buffer on, but coreutils' libstdbuf.so is not installed.
+void line_buffer_unavailable();
 // agent/pump
 void output_closed(std::string_view stream_name);  // EPIPE on our stdout/stderr, once per stream
 

@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "agent/diag.h"
+
 namespace crashwrap::agent {
 
 namespace {
@@ -71,10 +73,13 @@ std::optional<std::string> find_libstdbuf(const std::vector<std::string>& direct
   return std::nullopt;
 }
 
-std::optional<std::string> find_libstdbuf() {
-  return find_libstdbuf({"/usr/libexec/coreutils", "/usr/lib/coreutils",
-                         "/usr/lib/x86_64-linux-gnu/coreutils"});
+const std::vector<std::string>& libstdbuf_directories() {
+  static const std::vector<std::string> dirs{"/usr/libexec/coreutils", "/usr/lib/coreutils",
+                                             "/usr/lib/x86_64-linux-gnu/coreutils"};
+  return dirs;
 }
+
+std::optional<std::string> find_libstdbuf() { return find_libstdbuf(libstdbuf_directories()); }
 
 bool is_dynamic_elf(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -110,12 +115,21 @@ bool is_dynamic_elf(const std::string& path) {
 
 std::vector<std::string> child_environment(const config::Config& config, char** envp,
                                            const std::optional<std::string>& program) {
+  return child_environment(config, envp, program, libstdbuf_directories());
+}
+
+std::vector<std::string> child_environment(const config::Config& config, char** envp,
+                                           const std::optional<std::string>& program,
+                                           const std::vector<std::string>& libstdbuf_dirs) {
   std::vector<std::string> env;
   for (char** e = envp; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
   HintFacts facts;
   if (config.env_hints && config.line_buffer != config::LineBuffer::Off) {
-    facts.libstdbuf = find_libstdbuf();
+    facts.libstdbuf = find_libstdbuf(libstdbuf_dirs);
     if (facts.libstdbuf && program) facts.dynamic_elf = is_dynamic_elf(*program);
+    if (!facts.libstdbuf && config.line_buffer == config::LineBuffer::On) {
+      diag::line_buffer_unavailable();
+    }
   }
   return apply_env_hints(std::move(env), config, facts);
 }

@@ -37,6 +37,7 @@ std::vector<std::string> apply_env_hints(std::vector<std::string> env, const con
 // /usr/lib/x86_64-linux-gnu/coreutils (first found); nullopt when none.
 std::optional<std::string> find_libstdbuf();
 std::optional<std::string> find_libstdbuf(const std::vector<std::string>& directories);
+const std::vector<std::string>& libstdbuf_directories();
 
 // True when `path` is an ELF file whose program headers include PT_INTERP
 // (a dynamically linked executable). False for scripts, static binaries and
@@ -45,8 +46,13 @@ bool is_dynamic_elf(const std::string& path);
 
 // The full child environment from crashwrap's `envp`, for running `program`
 // (as resolved through PATH; nullopt when it was not found).
+// With --line-buffer forced on and no libstdbuf found, prints one warning.
 std::vector<std::string> child_environment(const config::Config& config, char** envp,
                                            const std::optional<std::string>& program);
+// The same, looking for libstdbuf.so in `libstdbuf_dirs` (tests).
+std::vector<std::string> child_environment(const config::Config& config, char** envp,
+                                           const std::optional<std::string>& program,
+                                           const std::vector<std::string>& libstdbuf_dirs);
 
 // Value of NAME in an "NAME=value" list; nullopt when absent.
 std::optional<std::string_view> env_get(const std::vector<std::string>& env, std::string_view name);

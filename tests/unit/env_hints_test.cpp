@@ -1,8 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
+#include "agent/diag.h"
 #include "agent/env_hints.h"
 #include "support/paths.h"
 #include "support/process.h"
@@ -81,4 +85,42 @@ TEST_CASE("libstdbuf is looked up in the given directories", "[env_hints]") {
   CHECK_FALSE(find_libstdbuf({dir.path()}));
   crashwrap::test::write_file(dir.file("libstdbuf.so"), "x");
   CHECK(find_libstdbuf({"/nonexistent", dir.path()}) == dir.file("libstdbuf.so"));
+}
+
+TEST_CASE("a forced --line-buffer without libstdbuf is one warning and no preload", "[env_hints]") {
+  crashwrap::test::TempDir dir;
+  const std::string log = dir.file("diag");
+  int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  crashwrap::agent::diag::set_output_fd(fd);
+  Config c;
+  c.line_buffer = LineBuffer::On;
+  std::string path = "PATH=/bin";
+  char* envp[] = {path.data(), nullptr};
+  auto env = child_environment(c, envp, std::string("/bin/sh"), {dir.path()});
+  c.line_buffer = LineBuffer::Auto;  // auto stays silent
+  auto env2 = child_environment(c, envp, std::string("/bin/sh"), {dir.path()});
+  crashwrap::agent::diag::set_output_fd(2);
+  ::close(fd);
+  CHECK_FALSE(get(env, "LD_PRELOAD"));
+  CHECK_FALSE(get(env2, "LD_PRELOAD"));
+  CHECK(get(env, "PATH") == "/bin");
+  CHECK(crashwrap::test::read_file(log) ==
+        "crashwrap: warning: --line-buffer: coreutils' libstdbuf.so was not found, the child's "
+        "stdio keeps its own buffering \xe2\x80\x94 install coreutils (it provides stdbuf) or leave "
+        "--line-buffer at auto\n");
+}
+
+TEST_CASE("the real child environment preloads libstdbuf for a dynamic program when installed",
+          "[env_hints]") {
+  Config c;
+  std::string path = "PATH=/bin";
+  char* envp[] = {path.data(), nullptr};
+  auto env = child_environment(c, envp, std::string("/bin/sh"));
+  if (auto lib = find_libstdbuf()) {
+    CHECK(get(env, "LD_PRELOAD") == *lib);
+  } else {
+    CHECK_FALSE(get(env, "LD_PRELOAD"));
+  }
+  CHECK(get(env, "PYTHONUNBUFFERED") == "1");
 }
