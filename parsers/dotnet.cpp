@@ -23,8 +23,10 @@
 // "---> (Inner Exception #N)" blocks are further inner exceptions; Mono's
 // "#0" repeats the InnerException already printed and is skipped.
 #include <algorithm>
+#include <string>
 
 #include "parsers/detectors.h"
+#include "parsers/exception_tree.h"
 #include "parsers/text.h"
 
 namespace crashwrap::parsers {
@@ -211,29 +213,44 @@ Frame make_frame(const FrameParts& p) {
 // ---- actions --------------------------------------------------------------------
 // Builder::counter is the index of the exception that receives frames.
 
-void open_exception(Builder& b, std::string_view header, bool uncaught) {
+// Opens an exception held by the printed exception `parent` (-1: none).
+// AggregateException holds its inner exceptions as a group.
+void open_exception(Builder& b, std::string_view header, bool uncaught, int parent) {
   auto h = parse_header(header, false);
   std::optional<std::string> value;
   if (h && h->message) value = std::string(*h->message);
+  auto& ex = b.report.exceptions;
   Exception& e = b.add_exception(std::string(h ? h->type : header), std::move(value));
   if (uncaught) e.mechanism.type = kUnhandledMechanism;
-  b.counter = static_cast<int>(b.report.exceptions.size()) - 1;
+  link_last(ex, parent);
+  if (parent >= 0 && text::ends_with(ex[static_cast<std::size_t>(parent)].type, "AggregateException")) {
+    Mechanism& group = ex[static_cast<std::size_t>(parent)].mechanism;
+    group.is_exception_group = true;
+    int members = 0;
+    for (const Exception& x : ex)
+      if (x.mechanism.parent_id == parent) ++members;
+    ex.back().mechanism.source = "InnerExceptions[" + std::to_string(members - 1) + "]";
+  }
+  b.counter = static_cast<int>(ex.size()) - 1;
 }
 
-void open_chain(Builder& b, std::string_view line, bool uncaught) {
+void open_chain(Builder& b, std::string_view line, bool uncaught, int parent) {
   for (std::string_view part : split_inner(line)) {
-    open_exception(b, part, uncaught);
+    open_exception(b, part, uncaught, parent);
     uncaught = false;
+    parent = b.counter;
   }
 }
 
 void on_runtime_header(Builder& b, std::string_view t) {
   b.report.exceptions.clear();  // Mono's repeat replaces the first print
-  open_chain(b, *runtime_header(t), true);
+  open_chain(b, *runtime_header(t), true, -1);
 }
-void on_mono_header(Builder& b, std::string_view t) { open_chain(b, text::trim(t), true); }
-void on_bare_header(Builder& b, std::string_view t) { open_chain(b, text::trim_left(t), false); }
-void on_inner(Builder& b, std::string_view t) { open_chain(b, *inner_line(t), false); }
+void on_mono_header(Builder& b, std::string_view t) { open_chain(b, text::trim(t), true, -1); }
+void on_bare_header(Builder& b, std::string_view t) { open_chain(b, text::trim_left(t), false, -1); }
+void on_inner(Builder& b, std::string_view t) {
+  open_chain(b, *inner_line(t), false, b.report.exceptions.empty() ? -1 : b.counter);
+}
 void on_value_line(Builder& b, std::string_view t) {
   if (b.counter >= 0 && static_cast<std::size_t>(b.counter) < b.report.exceptions.size()) {
     auto& v = b.report.exceptions[static_cast<std::size_t>(b.counter)].value;
@@ -242,7 +259,12 @@ void on_value_line(Builder& b, std::string_view t) {
     v->append(t);
   }
 }
-void on_end_of_inner(Builder& b, std::string_view) { b.counter = std::max(0, b.counter - 1); }
+// Frames that follow belong to the exception holding the one just ended.
+void on_end_of_inner(Builder& b, std::string_view) {
+  const auto& ex = b.report.exceptions;
+  if (b.counter < 0 || static_cast<std::size_t>(b.counter) >= ex.size()) return;
+  b.counter = ex[static_cast<std::size_t>(b.counter)].mechanism.parent_id.value_or(0);
+}
 
 void on_frame(Builder& b, std::string_view t) {
   auto p = split_frame(t);
@@ -279,18 +301,14 @@ bool finalize(CrashReport& r) {
   std::size_t frames = 0;
   for (const Exception& e : r.exceptions) frames += e.stacktrace.frames.size();
   if (frames == 0 && r.exceptions.front().mechanism.type != kUnhandledMechanism) return false;
-  for (Exception& e : r.exceptions) std::reverse(e.stacktrace.frames.begin(), e.stacktrace.frames.end());
-  std::reverse(r.exceptions.begin(), r.exceptions.end());
-  int n = static_cast<int>(r.exceptions.size());
-  for (int i = 0; n > 1 && i < n; ++i) {
-    Mechanism& m = r.exceptions[static_cast<std::size_t>(i)].mechanism;
-    m.exception_id = n - 1 - i;
-    if (i + 1 < n) {
-      m.parent_id = n - 2 - i;
-      m.source = "InnerException";
-      if (m.type == "generic") m.type = "chained";
-    }
+  for (Exception& e : r.exceptions) {
+    std::reverse(e.stacktrace.frames.begin(), e.stacktrace.frames.end());
+    Mechanism& m = e.mechanism;
+    if (!m.parent_id) continue;
+    if (m.type == "generic") m.type = "chained";
+    if (m.source.empty()) m.source = "InnerException";
   }
+  order_oldest_first(r.exceptions);
   return true;
 }
 

@@ -27,6 +27,7 @@
 #include <algorithm>
 
 #include "parsers/detectors.h"
+#include "parsers/exception_tree.h"
 #include "parsers/jvm_frames.h"
 #include "parsers/text.h"
 
@@ -71,11 +72,12 @@ std::optional<HandlerFailure> parse_handler_failure(std::string_view t) {
   return HandlerFailure{split.left, split.right.substr(0, split.right.size() - 1)};
 }
 
-// -XX:+ExitOnOutOfMemoryError / +CrashOnOutOfMemoryError announce the error
-// and end the JVM without a stack trace.
+// -XX:+ExitOnOutOfMemoryError announces the error and ends the JVM without a
+// stack trace. (+CrashOnOutOfMemoryError's "Aborting due to …" is followed by
+// the fatal error banner, which is the report.)
 std::optional<std::string_view> oom_exit_throwable(std::string_view t) {
-  for (std::string_view p : {std::string_view("Terminating due to "), std::string_view("Aborting due to ")})
-    if (auto rest = text::after(t, p); rest && starts_with(*rest, "java.lang.OutOfMemoryError")) return rest;
+  auto rest = text::after(t, "Terminating due to ");
+  if (rest && starts_with(*rest, "java.lang.OutOfMemoryError")) return rest;
   return std::nullopt;
 }
 
@@ -161,15 +163,13 @@ bool finalize(CrashReport& r) {
   // Without the "Exception in thread" header only the frames prove a trace.
   if (frames == 0 && r.threads.empty() && r.exceptions.front().mechanism.type == "generic") return false;
   for (Exception& e : r.exceptions) std::reverse(e.stacktrace.frames.begin(), e.stacktrace.frames.end());
-  std::reverse(r.exceptions.begin(), r.exceptions.end());
-  if (r.exceptions.size() > 1) {
-    int n = static_cast<int>(r.exceptions.size());
-    for (int i = 0; i < n; ++i) {
-      Mechanism& m = r.exceptions[static_cast<std::size_t>(i)].mechanism;
-      m.exception_id = n - 1 - i;
-      if (i + 1 < n) m.parent_id = n - 2 - i;
-    }
+  // Each "Caused by:" is held by the exception printed before it.
+  for (std::size_t i = 0; i < r.exceptions.size(); ++i) {
+    Mechanism& m = r.exceptions[i].mechanism;
+    m.exception_id = static_cast<int>(i);
+    if (i > 0) m.parent_id = static_cast<int>(i) - 1;
   }
+  order_oldest_first(r.exceptions);
   return true;
 }
 

@@ -100,7 +100,10 @@ std::optional<Throwable> parse_throwable(std::string_view line, bool require_pac
   if (!is_class_name(t.cls)) return std::nullopt;
   if (require_package) {
     auto [pkg, simple] = split_class(t.cls);
-    if (pkg.empty() || simple.empty() || !(simple.front() >= 'A' && simple.front() <= 'Z')) return std::nullopt;
+    // The class of a logged trace may live in the default package
+    // ("Main$PaymentException"); its "at" lines are what proves the trace.
+    if (pkg.empty() && t.cls.find('$') == std::string_view::npos) return std::nullopt;
+    if (simple.empty() || !(simple.front() >= 'A' && simple.front() <= 'Z')) return std::nullopt;
     if (!contains(simple, "Exception") && !contains(simple, "Error") && !contains(simple, "Throwable"))
       return std::nullopt;
   }

@@ -17,8 +17,9 @@ namespace crashwrap::parsers::jvm {
 bool is_class_name(std::string_view s) noexcept;
 
 // Throwable.toString(): "pkg.Cls: message" or "pkg.Cls" (message null).
-// `require_package` demands at least one dot (a bare line in a log could
-// otherwise be anything).
+// `require_package` (a line with no crash context around it) demands a
+// package or a nested class, a capitalised simple name, and "Exception",
+// "Error" or "Throwable" in it.
 struct Throwable {
   std::string_view cls;
   std::optional<std::string_view> message;

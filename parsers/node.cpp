@@ -25,8 +25,10 @@
 // Sentry's SDK sends every error's complete stack, so those frames are copied
 // back from the cause.
 #include <algorithm>
+#include <string>
 
 #include "parsers/detectors.h"
+#include "parsers/exception_tree.h"
 #include "parsers/node_frames.h"
 #include "parsers/text.h"
 
@@ -37,7 +39,7 @@ using text::starts_with;
 
 enum class S {
   Start = 0, Loc, Source, Caret, AwaitError, Header, HeaderGap, Thrown, Bare, BareMore,
-  Frames, Props, After, GcLog, Fatal, V8Check,
+  Frames, Props, Errors, MemberFrames, MemberProps, After, GcLog, Fatal, V8Check,
 };
 
 constexpr std::string_view kUncaught = "onuncaughtexception";
@@ -82,17 +84,40 @@ std::optional<std::string_view> cause_header(std::string_view t) {
   if (!rest || !is_error_header(*rest)) return std::nullopt;
   return rest;
 }
+// Inside "[errors]: [ … ]": members are indented error lines, their frames
+// end with "," when another member follows.
+bool is_errors_open(std::string_view t) { return text::trim(t) == "[errors]: ["; }
+bool is_list_close(std::string_view t) { return starts_with(text::trim(t), "]"); }
+std::string_view without_comma(std::string_view t) {
+  t = text::trim_right(t);
+  if (text::ends_with(t, ",")) t.remove_suffix(1);
+  return t;
+}
+bool is_member(std::string_view t) { return is_indented(t) && is_error_header(without_comma(text::trim(t))); }
+bool is_member_frame(std::string_view t) { return node::is_frame(without_comma(t)) && !is_frame_props(t); }
+
 bool is_continuation(std::string_view t) {
   return !is_blank(t) && !node::is_frame(t) && !is_cause_match(t) && !is_trailer(t);
 }
 
 // ---- actions ---------------------------------------------------------------
 
-Exception& add_error(Builder& b, std::string_view line, std::string_view mechanism) {
+// Builder::marks holds, per exception, the indentation of the line that
+// introduced it; an exception is held (as cause or group member) by the
+// latest one introduced at a smaller indentation than `holder_below`.
+Exception& add_error(Builder& b, std::string_view line, std::string_view mechanism, int indent, int holder_below) {
   auto h = node::parse_error_header(line, false);
   std::optional<std::string> value;
   if (h->message) value = std::string(*h->message);
+  int parent = -1;
+  for (std::size_t j = b.marks.size(); j-- > 0;)
+    if (b.marks[j] < holder_below) {
+      parent = static_cast<int>(j);
+      break;
+    }
   Exception& e = b.add_exception(std::string(h->name), std::move(value));
+  b.marks.push_back(indent);
+  link_last(b.report.exceptions, parent);
   if (!mechanism.empty()) e.mechanism.type = std::string(mechanism);
   if (h->name == "UnhandledPromiseRejection" || h->code == "ERR_UNHANDLED_REJECTION") e.mechanism.type = kRejection;
   return e;
@@ -104,11 +129,27 @@ void on_location(Builder& b, std::string_view t) { b.scratch = std::string(t); }
 std::string_view uncaught_mechanism(const Builder& b) {
   return text::contains(b.scratch, "internal/process/promises") ? kRejection : kUncaught;
 }
-void on_uncaught_header(Builder& b, std::string_view t) { add_error(b, t, uncaught_mechanism(b)); }
-void on_bare_header(Builder& b, std::string_view t) { add_error(b, t, {}); }
+void on_uncaught_header(Builder& b, std::string_view t) { add_error(b, t, uncaught_mechanism(b), 0, 0); }
+void on_bare_header(Builder& b, std::string_view t) { add_error(b, t, {}, 0, 0); }
 void on_cause(Builder& b, std::string_view t) {
-  Exception& e = add_error(b, *cause_header(t), "chained");
+  int indent = static_cast<int>(text::indent(t));
+  Exception& e = add_error(b, *cause_header(t), "chained", indent, indent);
   e.mechanism.source = "cause";
+}
+// A member of an AggregateError's "[errors]: [" list, two columns deeper than the list.
+void on_member(Builder& b, std::string_view t) {
+  int indent = static_cast<int>(text::indent(t));
+  std::string_view line = text::trim(t);
+  if (text::ends_with(line, ",")) line.remove_suffix(1);
+  Exception& e = add_error(b, line, "chained", indent, indent - 2);
+  auto& ex = b.report.exceptions;
+  if (!e.mechanism.parent_id) return;
+  int parent = *e.mechanism.parent_id;
+  ex[static_cast<std::size_t>(parent)].mechanism.is_exception_group = true;
+  int members = 0;
+  for (const Exception& x : ex)
+    if (x.mechanism.parent_id == parent) ++members;
+  ex.back().mechanism.source = "errors[" + std::to_string(members - 1) + "]";
 }
 
 // `throw "text"` / `throw {…}`: Node prints the value itself under the caret.
@@ -133,6 +174,7 @@ void on_value_blank(Builder& b, std::string_view) { b.append_value(""); }
 void on_frame(Builder& b, std::string_view t) {
   if (auto f = node::parse_frame(t)) b.add_frame(std::move(*f));
 }
+void on_member_frame(Builder& b, std::string_view t) { on_frame(b, without_comma(t)); }
 void on_cause_match(Builder& b, std::string_view t) {
   Frame marker;
   marker.instruction_addr = std::string(kMatchMarker);
@@ -189,20 +231,24 @@ bool same_frame(const Frame& a, const Frame& b) {
 
 // Replaces "... N lines matching cause stack trace ..." by the N frames of
 // the cause that follow the frame printed just before the marker. Frames are
-// still in printed order (newest first), exceptions outermost first.
+// still in printed order (newest first), exceptions too; causes are restored
+// innermost first so that theirs are complete when copied.
 void restore_cause_frames(std::vector<Exception>& ex) {
   for (std::size_t i = ex.size(); i-- > 0;) {
+    const Exception* cause = nullptr;
+    for (std::size_t c = i + 1; c < ex.size() && cause == nullptr; ++c)
+      if (ex[c].mechanism.parent_id == static_cast<int>(i) && ex[c].mechanism.source == "cause") cause = &ex[c];
     auto& frames = ex[i].stacktrace.frames;
     for (std::size_t k = 0; k < frames.size(); ++k) {
       if (frames[k].instruction_addr != kMatchMarker) continue;
       std::uint32_t n = frames[k].lineno.value_or(0);
       frames.erase(frames.begin() + static_cast<std::ptrdiff_t>(k));
-      if (i + 1 >= ex.size() || k == 0) continue;
-      const auto& cause = ex[i + 1].stacktrace.frames;
-      auto it = std::find_if(cause.begin(), cause.end(), [&](const Frame& f) { return same_frame(f, frames[k - 1]); });
-      if (it == cause.end()) continue;
+      if (cause == nullptr || k == 0) continue;
+      const auto& cf = cause->stacktrace.frames;
+      auto it = std::find_if(cf.begin(), cf.end(), [&](const Frame& f) { return same_frame(f, frames[k - 1]); });
+      if (it == cf.end()) continue;
       auto from = it + 1;
-      auto to = from + std::min<std::ptrdiff_t>(n, cause.end() - from);
+      auto to = from + std::min<std::ptrdiff_t>(n, cf.end() - from);
       frames.insert(frames.begin() + static_cast<std::ptrdiff_t>(k), from, to);
       k += static_cast<std::size_t>(to - from);
       --k;
@@ -215,20 +261,17 @@ bool finalize(CrashReport& r) {
   std::size_t frames = 0;
   for (const Exception& e : r.exceptions) frames += e.stacktrace.frames.size();
   // A logged error is only an error report when its stack follows.
-  if (frames == 0 && r.exceptions.front().mechanism.type == "generic" && !r.exceptions.front().mechanism.synthetic)
-    return false;
+  const Mechanism& top = r.exceptions.front().mechanism;
+  if (frames == 0 && top.type == "generic" && !top.synthetic && !top.is_exception_group) return false;
   restore_cause_frames(r.exceptions);
   for (Exception& e : r.exceptions) {
+    // Blank lines before the first frame belong to the message; without
+    // frames they only separate it from "Node.js v…".
+    if (e.stacktrace.frames.empty())
+      while (e.value && !e.value->empty() && e.value->back() == '\n') e.value->pop_back();
     std::reverse(e.stacktrace.frames.begin(), e.stacktrace.frames.end());
-    while (e.value && !e.value->empty() && e.value->back() == '\n') e.value->pop_back();
   }
-  std::reverse(r.exceptions.begin(), r.exceptions.end());
-  int n = static_cast<int>(r.exceptions.size());
-  for (int i = 0; n > 1 && i < n; ++i) {
-    Mechanism& m = r.exceptions[static_cast<std::size_t>(i)].mechanism;
-    m.exception_id = n - 1 - i;
-    if (i + 1 < n) m.parent_id = n - 2 - i;
-  }
+  order_oldest_first(r.exceptions);
   return true;
 }
 
@@ -281,9 +324,20 @@ std::vector<Rule> error_rules() {
       {S::Props, [](std::string_view t) { return cause_header(t) && !opens_props_header(*cause_header(t), false); },
        S::Frames, on_cause},
       {S::Props, [](std::string_view t) { return cause_header(t).has_value(); }, S::Props, on_cause},
+      {S::Props, is_errors_open, S::Errors},
       {S::Props, is_closing_brace, S::After},
       {S::Props, is_trailer, kEmit},
       {S::Props, is_indented, S::Props, on_property},
+      {S::Errors, is_member, S::MemberFrames, on_member},
+      {S::Errors, is_list_close, S::Props},
+      {S::Errors, is_indented, S::Errors},
+      {S::MemberFrames, is_frame_props, S::MemberProps, on_frame},
+      {S::MemberFrames, is_member_frame, S::MemberFrames, on_member_frame},
+      {S::MemberFrames, is_member, S::MemberFrames, on_member},
+      {S::MemberFrames, is_list_close, S::Props},
+      {S::MemberProps, is_member, S::MemberFrames, on_member},
+      {S::MemberProps, is_list_close, S::Props},
+      {S::MemberProps, is_indented, S::MemberProps},
       {S::After, is_trailer, kEmit},
       {S::After, is_blank, S::After},
   };

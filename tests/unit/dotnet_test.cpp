@@ -10,6 +10,8 @@ namespace {
 const std::vector<std::string> kDotnet = {"dotnet"};
 }  // namespace
 
-TEST_CASE("dotnet corpus cases", "[dotnet][corpus]") {
-  for (const char* c : {"dotnet/unhandled-invalid-operation"}) check_case(c, kDotnet);
+TEST_CASE("dotnet corpus cases, all detectors on", "[dotnet][corpus]") {
+  for (const std::string& c : crashwrap::test::cases_of("dotnet")) {
+    SECTION(c) { check_case(c, {}); }
+  }
 }

@@ -11,8 +11,8 @@ const std::vector<std::string> kJvm = {"java", "jvm-fatal"};
 std::optional<std::string> str(const char* s) { return std::string(s); }
 }  // namespace
 
-TEST_CASE("java corpus cases", "[jvm][corpus]") {
-  for (const char* c : {"java/caused-by-chain", "java/out-of-memory", "java/stack-overflow",
-                        "java/uncaught-in-worker-thread", "java/jvm-fatal-unsafe"})
-    check_case(c, kJvm);
+TEST_CASE("java corpus cases, all detectors on", "[jvm][corpus]") {
+  for (const std::string& c : crashwrap::test::cases_of("java")) {
+    SECTION(c) { check_case(c, {}); }
+  }
 }

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -109,6 +111,15 @@ inline void check_case(const std::string& rel, const std::vector<std::string>& d
       CHECK(found);
     }
   }
+}
+
+// Every case directory under tests/corpus/<runtime>/, sorted.
+inline std::vector<std::string> cases_of(const std::string& runtime) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(corpus_dir() + "/" + runtime))
+    if (std::filesystem::exists(e.path() / "expect.json")) out.push_back(runtime + "/" + e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace crashwrap::test

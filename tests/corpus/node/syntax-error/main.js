@@ -1,0 +1,2 @@
+console.log('never printed');
+const total = items.reduce((a, b) => a + b, ;

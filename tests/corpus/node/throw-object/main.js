@@ -1,0 +1,5 @@
+function fail() {
+  throw { status: 503, reason: 'upstream unavailable' };
+}
+console.log('calling upstream');
+fail();
