@@ -56,7 +56,14 @@ void Builder::append_value(std::string_view more) {
 
 // ---- TableDetector ------------------------------------------------------------
 
-TableDetector::TableDetector(Spec spec) : spec_(std::move(spec)) {}
+TableDetector::TableDetector(Spec spec) : spec_(std::move(spec)) {
+  for (std::size_t i = 0; i < spec_.rules.size(); ++i) {
+    int from = spec_.rules[i].from;
+    if (from < 0) continue;
+    if (by_state_.size() <= static_cast<std::size_t>(from)) by_state_.resize(static_cast<std::size_t>(from) + 1);
+    by_state_[static_cast<std::size_t>(from)].push_back(i);
+  }
+}
 
 std::optional<std::uint64_t> TableDetector::active_since(Stream stream) const noexcept {
   const PerStream& ps = streams_[stream == Stream::Stdout ? 0 : 1];
@@ -65,8 +72,11 @@ std::optional<std::uint64_t> TableDetector::active_since(Stream stream) const no
 }
 
 const Rule* TableDetector::match(int state, std::string_view text, const Builder& b) const noexcept {
-  for (const Rule& r : spec_.rules)
-    if (r.from == state && r.match(text) && (r.guard == nullptr || r.guard(b, text))) return &r;
+  if (state < 0 || static_cast<std::size_t>(state) >= by_state_.size()) return nullptr;
+  for (std::size_t i : by_state_[static_cast<std::size_t>(state)]) {
+    const Rule& r = spec_.rules[i];
+    if (r.match(text) && (r.guard == nullptr || r.guard(b, text))) return &r;
+  }
   return nullptr;
 }
 

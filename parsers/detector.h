@@ -133,6 +133,7 @@ class TableDetector final : public Detector {
   bool tolerant(int state) const noexcept;
 
   Spec spec_;
+  std::vector<std::vector<std::size_t>> by_state_;  // indices of spec_.rules grouped by `from`, in table order
   PerStream streams_[2];
 };
 

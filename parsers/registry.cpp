@@ -73,9 +73,6 @@ bool overlaps(const CrashReport& a, const CrashReport& b) {
   return a.stream == b.stream && a.first_line <= b.last_line && b.first_line <= a.last_line;
 }
 
-std::uint16_t bigram(std::string_view s, std::size_t i) {
-  return static_cast<std::uint16_t>((static_cast<unsigned char>(s[i]) << 8) | static_cast<unsigned char>(s[i + 1]));
-}
 
 }  // namespace
 
@@ -113,12 +110,7 @@ Registry Registry::all_except(std::string_view name) {
 void Registry::add(std::unique_ptr<Detector> d) {
   if (!d || detectors_.size() >= 64) return;
   std::uint64_t bit = std::uint64_t{1} << detectors_.size();
-  for (std::string_view a : d->anchors()) {
-    if (a.size() < 2) continue;
-    std::uint16_t bg = bigram(a, 0);
-    bigrams_[bg / 64] |= std::uint64_t{1} << (bg % 64);
-    anchors_.push_back({a, bit});
-  }
+  for (std::string_view a : d->anchors()) anchors_.add(a, bit);
   detectors_.push_back(std::move(d));
 }
 
@@ -127,29 +119,19 @@ void Registry::set_in_app_rules(std::vector<std::string> include, std::vector<st
   in_app_exclude_ = std::move(exclude);
 }
 
-std::uint64_t Registry::prefilter(std::string_view s) const noexcept {
-  std::uint64_t hits = 0;
-  if (s.size() < 2) return 0;
-  const std::uint64_t* table = bigrams_.data();
-  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
-    std::uint16_t bg = bigram(s, i);
-    if ((table[bg / 64] >> (bg % 64) & 1) == 0) continue;
-    std::string_view rest = s.substr(i);
-    for (const Anchor& a : anchors_)
-      if ((hits & a.detector_bit) == 0 && text::starts_with(rest, a.text)) hits |= a.detector_bit;
-  }
-  return hits;
-}
+std::uint64_t Registry::prefilter(std::string_view s) const noexcept { return anchors_.scan(s); }
 
 void Registry::refresh_active(std::size_t i) {
+  for (Stream s : {Stream::Stdout, Stream::Stderr}) refresh_active(i, s);
+}
+
+void Registry::refresh_active(std::size_t i, Stream s) {
   std::uint64_t bit = std::uint64_t{1} << i;
-  for (Stream s : {Stream::Stdout, Stream::Stderr}) {
-    auto& mask = active_[s == Stream::Stdout ? 0 : 1];
-    if (detectors_[i]->active_since(s))
-      mask |= bit;
-    else
-      mask &= ~bit;
-  }
+  auto& mask = active_[s == Stream::Stdout ? 0 : 1];
+  if (detectors_[i]->active_since(s))
+    mask |= bit;
+  else
+    mask &= ~bit;
 }
 
 void Registry::feed(const Line& line, std::vector<CrashReport>& out) {
@@ -159,7 +141,7 @@ void Registry::feed(const Line& line, std::vector<CrashReport>& out) {
   for (std::size_t i = 0; wanted != 0 && i < detectors_.size(); ++i) {
     if ((wanted >> i & 1) == 0) continue;
     detectors_[i]->feed(line, produced);
-    refresh_active(i);
+    refresh_active(i, line.stream);  // feeding one stream leaves the other's state alone
   }
   collect(produced);
   release(out, false);
@@ -199,12 +181,21 @@ void Registry::release(std::vector<CrashReport>& out, bool all) {
   if (pending_.empty()) return;
   std::optional<std::uint64_t> busy_from[2];
   if (!all) {
-    for (const auto& d : detectors_)
-      for (Stream s : {Stream::Stdout, Stream::Stderr})
-        if (auto since = d->active_since(s)) {
-          auto& b = busy_from[s == Stream::Stdout ? 0 : 1];
-          b = b ? std::min(*b, *since) : *since;
-        }
+    for (int si = 0; si < 2; ++si) {
+      Stream s = si == 0 ? Stream::Stdout : Stream::Stderr;
+      for (std::size_t i = 0; i < detectors_.size(); ++i) {
+        if ((active_[si] >> i & 1) == 0) continue;
+        if (auto since = detectors_[i]->active_since(s))
+          busy_from[si] = busy_from[si] ? std::min(*busy_from[si], *since) : *since;
+      }
+    }
+    // Most lines of a long report change nothing: skip the sort while every
+    // pending report still overlaps a report in progress.
+    bool any_ready = std::any_of(pending_.begin(), pending_.end(), [&](const CrashReport& r) {
+      const auto& busy = busy_from[r.stream == Stream::Stdout ? 0 : 1];
+      return !busy || r.last_line < *busy;
+    });
+    if (!any_ready) return;
   }
   std::stable_sort(pending_.begin(), pending_.end(), [](const CrashReport& a, const CrashReport& b) {
     return std::tuple(a.stream, a.first_line) < std::tuple(b.stream, b.first_line);

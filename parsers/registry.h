@@ -1,8 +1,8 @@
 // Runs every enabled detector on every line and hands out finished reports.
 //
 // Fast path: a line only reaches an idle detector when it contains one of that
-// detector's anchors, found with a 64 Ki-bit table of the anchors' first two
-// bytes; an ordinary log line costs one table lookup per byte and no call.
+// detector's anchors (AnchorIndex: a few table lookups per two bytes); a line
+// that contains no anchor calls no detector.
 // Overlaps: when two detectors claim the same lines, the richer report wins
 // (more frames, then more exceptions, then more lines); reports are held
 // until no detector still working on that stream could produce a rival.
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "parsers/anchor_index.h"
 #include "parsers/detector.h"
 
 namespace crashwrap::parsers {
@@ -47,18 +48,13 @@ class Registry {
   void add(std::unique_ptr<Detector> d);
   std::uint64_t prefilter(std::string_view text) const noexcept;
   void refresh_active(std::size_t index);
+  void refresh_active(std::size_t index, Stream stream);
   void collect(std::vector<CrashReport>& produced);
   void release(std::vector<CrashReport>& out, bool all);
   void apply_in_app(CrashReport& r) const;
 
-  struct Anchor {
-    std::string_view text;
-    std::uint64_t detector_bit;
-  };
-
   std::vector<std::unique_ptr<Detector>> detectors_;
-  std::vector<std::uint64_t> bigrams_ = std::vector<std::uint64_t>(65536 / 64, 0);
-  std::vector<Anchor> anchors_;
+  AnchorIndex anchors_;
   std::array<std::uint64_t, 2> active_{0, 0};  // per stream: detectors with a report in progress
   std::vector<CrashReport> pending_;
   std::vector<std::string> in_app_include_, in_app_exclude_;

@@ -1,0 +1,128 @@
+#include "parsers/anchor_index.h"
+
+#include <cstring>
+
+namespace crashwrap::parsers {
+namespace {
+
+// Rough share of a byte in ordinary log text: spaces, common lowercase
+// letters, digits and separators are frequent; capitals and most punctuation
+// are not. Anchors are indexed where they are least likely to occur by chance.
+double frequency(unsigned char c) {
+  if (c == ' ') return 0.15;
+  if (c == 'e' || c == 't' || c == 'a' || c == 'o' || c == 'i' || c == 'n' || c == 's' || c == 'r') return 0.06;
+  if (c >= 'a' && c <= 'z') return 0.02;
+  if (c >= '0' && c <= '9') return 0.03;
+  if (c >= 'A' && c <= 'Z') return 0.008;
+  if (c == ':' || c == '.' || c == ',' || c == '-' || c == '/' || c == '=' || c == '_') return 0.02;
+  if (c == '"' || c == '(' || c == ')' || c == '[' || c == ']') return 0.008;
+  return 0.002;
+}
+
+double pair_frequency(std::string_view a, std::size_t i) {
+  return frequency(static_cast<unsigned char>(a[i])) * frequency(static_cast<unsigned char>(a[i + 1]));
+}
+
+// Offset of the triple whose two pairs together are the least frequent.
+std::uint32_t rarest_triple(std::string_view a) {
+  std::uint32_t best = 0;
+  double best_f = 4.0;
+  for (std::size_t k = 0; k + 2 < a.size(); ++k) {
+    double f = pair_frequency(a, k) + pair_frequency(a, k + 1);
+    if (f < best_f) {
+      best_f = f;
+      best = static_cast<std::uint32_t>(k);
+    }
+  }
+  return best;
+}
+
+inline std::uint16_t pair_key(const unsigned char* p) noexcept {
+  return static_cast<std::uint16_t>(p[0] | (static_cast<unsigned>(p[1]) << 8));
+}
+
+inline std::uint16_t triple_key(const unsigned char* p) noexcept {
+  std::uint32_t v = p[0] | (static_cast<std::uint32_t>(p[1]) << 8) | (static_cast<std::uint32_t>(p[2]) << 16);
+  return static_cast<std::uint16_t>((v * 0x9E3779B1u) >> 16);
+}
+
+inline bool test(const std::vector<std::uint64_t>& bits, std::uint16_t k) noexcept {
+  return (bits[k >> 6] >> (k & 63) & 1) != 0;
+}
+
+inline void set(std::vector<std::uint64_t>& bits, std::uint16_t k) { bits[k >> 6] |= std::uint64_t{1} << (k & 63); }
+
+const unsigned char* bytes(std::string_view s) noexcept { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+}  // namespace
+
+void AnchorIndex::add(std::string_view anchor, std::uint64_t bits) {
+  if (anchor.size() < 2) return;
+  const unsigned char* a = bytes(anchor);
+  std::uint32_t offset = 0;
+  std::uint16_t key = 0;
+  if (anchor.size() == 2) {
+    every_position_ = true;
+    set(pairs_, pair_key(a));
+    key = pair_key(a);  // a bucket key like the triples': every entry is verified by comparison
+  } else {
+    offset = rarest_triple(anchor);
+    set(pairs_, pair_key(a + offset));
+    set(pairs_, pair_key(a + offset + 1));
+    key = triple_key(a + offset);
+    set(triples_, key);
+  }
+  if (bucket_of_[key] == 0) {
+    buckets_.emplace_back();
+    bucket_of_[key] = static_cast<std::uint16_t>(buckets_.size());
+  }
+  buckets_[bucket_of_[key] - 1u].push_back({anchor, bits, offset});
+}
+
+std::uint64_t AnchorIndex::confirm(std::string_view s, std::size_t pos, std::uint16_t key,
+                                   std::uint64_t hits) const noexcept {
+  std::uint16_t b = bucket_of_[key];
+  if (b == 0) return hits;
+  for (const Entry& e : buckets_[b - 1u]) {
+    if ((hits & e.bits) == e.bits) continue;
+    if (pos < e.offset) continue;
+    std::size_t start = pos - e.offset;
+    if (start + e.text.size() <= s.size() && std::memcmp(s.data() + start, e.text.data(), e.text.size()) == 0)
+      hits |= e.bits;
+  }
+  return hits;
+}
+
+std::uint64_t AnchorIndex::scan(std::string_view s) const noexcept {
+  const std::size_t n = s.size();
+  if (n < 2) return 0;
+  const unsigned char* p = bytes(s);
+  std::uint64_t hits = 0;
+  if (!every_position_) {
+    for (std::size_t i = 0; i + 1 < n; i += 2) {
+      if (!test(pairs_, pair_key(p + i))) continue;
+      // The pair is the first or the second of an indexed triple.
+      if (i + 2 < n) {
+        std::uint16_t k = triple_key(p + i);
+        if (test(triples_, k)) hits = confirm(s, i, k, hits);
+      }
+      if (i >= 1) {
+        std::uint16_t k = triple_key(p + i - 1);
+        if (test(triples_, k)) hits = confirm(s, i - 1, k, hits);
+      }
+    }
+    return hits;
+  }
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    std::uint16_t pk = pair_key(p + i);
+    if (!test(pairs_, pk)) continue;
+    if (i + 2 < n) {
+      std::uint16_t k = triple_key(p + i);
+      if (test(triples_, k)) hits = confirm(s, i, k, hits);
+    }
+    hits = confirm(s, i, pk, hits);  // two-byte anchors
+  }
+  return hits;
+}
+
+}  // namespace crashwrap::parsers

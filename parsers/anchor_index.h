@@ -1,0 +1,42 @@
+// The registry's no-crash fast path: which detectors' anchors (literal
+// substrings) a line contains, answered with a few table lookups per two
+// bytes and no call for an ordinary line.
+//
+// Each anchor is indexed by its least frequent three adjacent bytes c0 c1 c2:
+// both byte pairs (c0c1, c1c2) go into a 64 Ki-bit pair table and the triple
+// into a 64 Ki-bit triple table. The scan looks at the pair at every other
+// position only, since one of an occurrence's two pairs always starts at an
+// even position; a pair hit is confirmed by the triple table before any
+// anchor is compared. Anchors of two bytes switch the scan to every position.
+// Pure; build once, then scan from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace crashwrap::parsers {
+
+class AnchorIndex {
+ public:
+  // `anchor` must outlive the index; `bits` is what scan() ORs in on a match.
+  void add(std::string_view anchor, std::uint64_t bits);
+  // The OR of the bits of every anchor that occurs in `text`.
+  std::uint64_t scan(std::string_view text) const noexcept;
+
+ private:
+  struct Entry {
+    std::string_view text;
+    std::uint64_t bits;
+    std::uint32_t offset;  // of the indexed triple (or pair) within `text`
+  };
+  std::uint64_t confirm(std::string_view s, std::size_t pos, std::uint16_t key, std::uint64_t hits) const noexcept;
+
+  std::vector<std::uint64_t> pairs_ = std::vector<std::uint64_t>(65536 / 64, 0);
+  std::vector<std::uint64_t> triples_ = std::vector<std::uint64_t>(65536 / 64, 0);
+  std::vector<std::uint16_t> bucket_of_ = std::vector<std::uint16_t>(65536, 0);  // key → 1 + bucket
+  std::vector<std::vector<Entry>> buckets_;
+  bool every_position_ = false;  // a 2-byte anchor: keyed by its pair, scanned at every position
+};
+
+}  // namespace crashwrap::parsers
