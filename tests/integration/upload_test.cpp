@@ -48,7 +48,7 @@ TEST_CASE("a crash reaches the receiver with the output tail attached", "[upload
   CHECK(entries[0].stage == sinks::Stage::Sent);
 }
 
-TEST_CASE("--compression zstd and none", "[upload][integration]") {
+TEST_CASE("zstd and uncompressed bodies (--compression)", "[upload][integration]") {
   TempDir dir;
   Receiver rx;
   RunResult z = run(wrap(dir.file("spool"), {"--dsn", rx.dsn(), "--compression", "zstd"}, failing_child()), 30s);
@@ -183,7 +183,7 @@ TEST_CASE("the proxy environment is honoured", "[upload][integration]") {
   CHECK(proxy.request_count() == 1);
 }
 
-TEST_CASE("--insecure warns once, loudly", "[upload][integration]") {
+TEST_CASE("turning TLS verification off (--insecure) warns once, loudly", "[upload][integration]") {
   TempDir dir;
   Receiver rx;
   RunResult r = run(wrap(dir.file("spool"), {"--dsn", rx.dsn(), "--insecure"}, failing_child()), 30s);
