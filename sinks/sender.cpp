@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -23,6 +24,7 @@ struct Sender::Impl {
   config::Config config;
   std::string spool_dir;
   std::vector<config::Dsn> dsns;  // the usable ones
+  std::size_t bad_dsns = 0;
 
   std::thread thread;
   std::mutex mu;
@@ -76,8 +78,12 @@ Sender::Sender(const config::Config& config, const std::string& spool_dir)
   for (const std::string& raw : config.dsns) {
     std::string error;
     if (auto dsn = config::parse_dsn(raw, error)) {
-      impl_->dsns.push_back(std::move(*dsn));
+      // The same DSN twice is one destination, not two deliveries.
+      bool seen = std::any_of(impl_->dsns.begin(), impl_->dsns.end(),
+                              [&](const config::Dsn& d) { return d.raw == dsn->raw; });
+      if (!seen) impl_->dsns.push_back(std::move(*dsn));
     } else {
+      ++impl_->bad_dsns;
       agent::diag::dsn_unusable(config::redact_dsn(raw), error);
     }
   }
@@ -204,7 +210,7 @@ void Sender::stop() {
 SendSummary Sender::send_all(milliseconds deadline, bool progress) {
   Impl& s = *impl_;
   SendSummary summary;
-  summary.bad_dsns = s.config.dsns.size() - s.dsns.size();
+  summary.bad_dsns = s.bad_dsns;
   std::unique_ptr<Dispatcher> d = s.make_dispatcher(true);
   if (!d) {
     agent::diag::send_summary(0, 0, 0, s.dsns.empty() ? "no usable DSN" : "the spool cannot be opened");

@@ -391,3 +391,15 @@ TEST_CASE("settled() polled by an event loop waits for a quick retry", "[sender]
   CHECK(rx.envelopes()[0].event_id() == id);
   CHECK(f.entry(id).stage == Stage::Sent);
 }
+
+TEST_CASE("the same DSN given twice is delivered to once", "[sender]") {
+  DiagCapture diag;
+  Receiver rx;
+  Fixture f({rx.dsn(), rx.dsn()});
+  f.save(60);
+  Sender sender(f.config, f.config.spool_dir);
+  SendSummary s = sender.send_all(10s, false);
+  CHECK(s.sent == 1);
+  CHECK(s.spool_empty);
+  CHECK(rx.request_count() == 1);
+}
