@@ -2,8 +2,11 @@
 // and --kill-after, and a child's fatal signal is re-raised by crashwrap.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -119,4 +122,36 @@ TEST_CASE("with --group, signals go to the child's whole process group", "[signa
   auto status = p.wait_or_kill(20s);
   REQUIRE(status);
   CHECK(exit_code(*status) == 0);
+}
+
+TEST_CASE("with --group and a terminal on stdin, the child gets the terminal's foreground",
+          "[signals][tty]") {
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
+    WARN("no pseudo-terminal available: skipping the foreground hand-over test");
+    if (master >= 0) ::close(master);
+    return;
+  }
+  int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  REQUIRE(slave >= 0);
+  TempDir dir;
+  // setsid --ctty: crashwrap leads a new session whose controlling terminal is the pty.
+  auto o = crashwrap_options({"--group", "--", testapp(), "tty", "pgid", "pid"}, dir.file("spool"));
+  o.argv.insert(o.argv.begin(), {"setsid", "--ctty"});
+  o.stdin_mode = Input::Fd;
+  o.stdin_fd = slave;
+  o.own_group = false;  // setsid makes its own session and group
+  RunResult r = run(o, 20s);
+  ::close(slave);
+  ::close(master);
+  if (r.exit_code() != 0 && r.err.find("setsid") != std::string::npos) {
+    WARN("setsid --ctty is not available: " << r.err);
+    return;
+  }
+  REQUIRE(r.exit_code() == 0);
+  CHECK(r.out.rfind("tty in=1 out=0 err=0 fg=1\n", 0) == 0);
+  // The child leads its own group (pgid == pid).
+  const auto pgid = r.out.substr(r.out.find("pgid ") + 5);
+  const auto pid = r.out.substr(r.out.find("pid ", r.out.find("pgid ") + 5) + 4);
+  CHECK(pgid.substr(0, pgid.find('\n')) == pid.substr(0, pid.find('\n')));
 }
