@@ -120,7 +120,7 @@ Frame make_frame(const Location& loc) {
   }
   f.function = std::string(label);
   std::string_view path = loc.path;
-  std::size_t gems = path.find("/gems/");
+  std::size_t gems = path.rfind("/gems/");
   if (gems != std::string_view::npos) {
     f.filename = std::string(path.substr(gems + 6));
   } else {
