@@ -60,6 +60,10 @@ std::optional<Header> parse_header(std::string_view s, bool bare) {
   auto split = text::split_first(s, ": ");
   h.type = split.found ? split.left : s;
   if (split.found) h.message = split.right;
+  // Exceptions with an error code print it after the type: "SocketException (111): …".
+  if (auto code = text::split_last(h.type, " ("); code.found && text::ends_with(code.right, ")") &&
+      text::parse_uint(code.right.substr(0, code.right.size() - 1)))
+    h.type = code.left;
   if (h.type.empty() || h.type.front() == '.' || h.type.back() == '.') return std::nullopt;
   if (!std::all_of(h.type.begin(), h.type.end(), is_type_char)) return std::nullopt;
   if (bare && (h.type.find('.') == std::string_view::npos || !text::ends_with(h.type, "Exception")))
@@ -357,6 +361,9 @@ Spec dotnet_spec() {
       {S::Overflow, is_overflow_marker, S::Overflow},
       {S::Overflow, is_frame, S::Overflow, on_frame},
   };
+  // Frame lines are unambiguous: a few lines of other output in between are skipped.
+  s.tolerant_states = {static_cast<int>(S::Frames)};
+  s.tolerance = 3;
   s.finalize = finalize;
   return s;
 }

@@ -207,6 +207,9 @@ Spec java_spec() {
        },
        S::Suppressed},
   };
+  // Frame lines are unambiguous: a few lines of other output in between are skipped.
+  s.tolerant_states = {static_cast<int>(S::Frames), static_cast<int>(S::Suppressed)};
+  s.tolerance = 3;
   s.finalize = finalize;
   return s;
 }

@@ -25,7 +25,7 @@ bool is_frame_source(std::string_view s) noexcept {
   if (s.empty() || has_space(s)) return false;
   auto colon = text::split_last(s, ":");
   if (colon.found) return !colon.left.empty() && text::parse_uint(colon.right).has_value();
-  return contains(s, ".");
+  return contains(s, ".") || contains(s, "$");  // "Main.kt", hidden "LambdaForm$DMH"
 }
 
 // Logback/Log4j2 packaging data after the frame: " ~[spring-core.jar:5.3.1]", " [?:?]".

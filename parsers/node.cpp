@@ -383,6 +383,9 @@ Spec node_spec() {
                "# Fatal error in"};
   s.rules = error_rules();
   for (Rule& r : fatal_rules()) s.rules.push_back(r);
+  // Frame lines are unambiguous: a few lines of other output in between are skipped.
+  s.tolerant_states = {static_cast<int>(S::Frames)};
+  s.tolerance = 3;
   s.finalize = finalize;
   return s;
 }
