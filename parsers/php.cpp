@@ -6,6 +6,11 @@
 // in FILE on line N", "Parse error: …"). Warnings, notices and deprecations
 // are not crashes and never start a report.
 //
+// Laravel's log (Monolog with stack traces) carries a logged exception as
+// 'local.ERROR: msg {"exception":"[object] (Cls(code: 0): msg at FILE:LINE)',
+// "[stacktrace]", the same "#N" lines (JSON-escaped), "[previous exception]"
+// blocks for the causes, and a closing '"} ' line.
+//
 // Frames are built as Sentry's PHP SDK builds them from a trace
 // (StacktraceBuilder::buildFromBacktrace): PHP prints the CALLED function at
 // the caller's line, so each frame pairs a location with the function of the
@@ -19,7 +24,7 @@
 namespace crashwrap::parsers {
 namespace {
 
-enum class S { Start = 0, Message, Head, Trace, Gap };
+enum class S { Start = 0, Message, Head, Trace, Gap, LaravelHead, LaravelTrace };
 
 constexpr std::string_view kInternal = "[internal]";
 
@@ -216,8 +221,52 @@ bool is_next_whole(std::string_view t) noexcept { return is_next(t) && throw_sit
 bool is_next_open(std::string_view t) noexcept { return is_next(t) && !throw_site(t).has_value(); }
 bool is_stack_trace(std::string_view t) noexcept { return t == "Stack trace:"; }
 
+// ---- Laravel / Monolog -------------------------------------------------------
+
+constexpr std::string_view kLaravelObject = "{\"exception\":\"[object] (";
+constexpr std::string_view kLaravelPrevious = "[previous exception] [object] (";
+
+// Undoes the JSON string escapes Monolog leaves in the text (\\, \", \/).
+std::string unescape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size() && (s[i + 1] == '\\' || s[i + 1] == '"' || s[i + 1] == '/')) ++i;
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// "Cls(code: N): message at FILE:LINE)"
+void add_laravel_exception(Builder& b, std::string_view obj) {
+  std::size_t code = obj.find("(code: ");
+  std::size_t msg = obj.find("): ", code == std::string_view::npos ? 0 : code);
+  if (code == std::string_view::npos || msg == std::string_view::npos) return;
+  std::string_view rest = obj.substr(msg + 3);
+  if (!rest.empty() && rest.back() == ')') rest.remove_suffix(1);
+  std::size_t at = rest.rfind(" at ");
+  std::string_view message = at == std::string_view::npos ? rest : rest.substr(0, at);
+  b.add_exception(unescape(obj.substr(0, code)), message.empty() ? std::nullopt : std::optional(unescape(message)));
+  if (at != std::string_view::npos) {
+    text::Split loc = text::split_last(rest.substr(at + 4), ":");
+    if (auto n = text::parse_uint(loc.right); loc.found && n) set_cursor(b, unescape(loc.left), static_cast<std::uint32_t>(*n));
+  }
+}
+
+bool is_laravel_head(std::string_view t) noexcept { return text::contains(t, kLaravelObject); }
+void on_laravel_head(Builder& b, std::string_view t) {
+  add_laravel_exception(b, t.substr(t.find(kLaravelObject) + kLaravelObject.size()));
+}
+bool is_laravel_previous(std::string_view t) noexcept { return text::starts_with(t, kLaravelPrevious); }
+void on_laravel_previous(Builder& b, std::string_view t) { add_laravel_exception(b, t.substr(kLaravelPrevious.size())); }
+void on_laravel_trace_line(Builder& b, std::string_view t) { on_trace_line(b, unescape(t)); }
+bool is_laravel_end(std::string_view t) noexcept { return text::starts_with(t, "\"}"); }
+
 bool finalize(CrashReport& r) {
   if (r.exceptions.empty()) return false;
+  // Laravel prints the exception first and its previous ones (causes) after.
+  if (text::contains(std::string_view(r.raw).substr(0, r.raw.find('\n')), kLaravelObject))
+    std::reverse(r.exceptions.begin(), r.exceptions.end());
   for (Exception& e : r.exceptions) std::reverse(e.stacktrace.frames.begin(), e.stacktrace.frames.end());
   return true;
 }
@@ -227,7 +276,7 @@ Spec php_spec() {
   s.name = "php";
   s.runtime = "php";
   s.platform = "php";
-  s.anchors = {"Fatal error:", "Parse error:", "Core error:", "Compile error:"};
+  s.anchors = {"Fatal error:", "Parse error:", "Core error:", "Compile error:", kLaravelObject};
   s.rules = {
       {S::Start, &is_uncaught_whole, S::Head, &on_uncaught},
       {S::Start, &is_uncaught_open, S::Message, &on_uncaught},
@@ -241,6 +290,11 @@ Spec php_spec() {
       {S::Trace, [](std::string_view t) { return t.empty(); }, S::Gap},
       {S::Gap, &is_next_whole, S::Head, &on_next},
       {S::Gap, &is_next_open, S::Message, &on_next},
+      {S::Start, &is_laravel_head, S::LaravelHead, &on_laravel_head},
+      {S::LaravelHead, [](std::string_view t) { return t == "[stacktrace]"; }, S::LaravelTrace},
+      {S::LaravelTrace, &is_trace_line, S::LaravelTrace, &on_laravel_trace_line},
+      {S::LaravelTrace, &is_laravel_previous, S::LaravelHead, &on_laravel_previous},
+      {S::LaravelTrace, &is_laravel_end, kEmit},
   };
   s.finalize = &finalize;
   s.max_lines = 2000;

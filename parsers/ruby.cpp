@@ -4,7 +4,9 @@
 // error_highlight's blank/source/caret block and did_you_mean's suggestions
 // between them; the cause printed after in the same form; a thread's death
 // announced by "#<Thread:…> terminated with exception"; and the VM's own
-// "[BUG] Segmentation fault" report with its Ruby-level backtrace.
+// "[BUG] Segmentation fault" report with its Ruby-level backtrace; and the
+// reversed form Ruby 2.5-2.7 printed on a terminal ("Traceback (most recent
+// call last):", "\tN: from …", the headline last).
 #include <algorithm>
 
 #include "parsers/detectors.h"
@@ -14,7 +16,7 @@
 namespace crashwrap::parsers {
 namespace {
 
-enum class S { Start = 0, ThreadHead, Head, Suggest, Highlight, Caret, Frames, Bug, BugRuby };
+enum class S { Start = 0, ThreadHead, Head, Suggest, Highlight, Caret, Frames, Bug, BugRuby, Reversed };
 
 // "FILE:LINE:in `label'" / "FILE:LINE:in 'label'" / "FILE:LINE".
 struct Location {
@@ -159,6 +161,34 @@ void on_from(Builder& b, std::string_view t) {
   if (auto loc = parse_location(t.substr(6))) b.add_frame(make_frame(*loc));
 }
 
+// Ruby 2.5-2.7 on a terminal: "Traceback (most recent call last):", then
+// "\tN: from LOCATION" oldest first, then the headline. Frames are kept newest
+// first like the usual form, so that finalize() treats both alike.
+bool is_reversed_from(std::string_view t) noexcept {
+  if (t.size() < 4 || t[0] != '\t') return false;
+  std::size_t colon = t.find(": from ");
+  return colon != std::string_view::npos && colon > 1 && text::parse_uint(t.substr(1, colon - 1)) &&
+         parse_location(t.substr(colon + 7)).has_value();
+}
+
+void on_reversed_header(Builder& b, std::string_view) { b.add_exception({}, std::nullopt); }
+
+void on_reversed_from(Builder& b, std::string_view t) {
+  Exception* e = b.current_exception();
+  auto loc = parse_location(t.substr(t.find(": from ") + 7));
+  if (e != nullptr && loc && e->stacktrace.frames.size() < b.max_frames)
+    e->stacktrace.frames.insert(e->stacktrace.frames.begin(), make_frame(*loc));
+}
+
+void on_reversed_headline(Builder& b, std::string_view t) {
+  auto h = parse_headline(t);
+  Exception* e = b.current_exception();
+  if (!h || e == nullptr) return;
+  e->type = std::string(h->type);
+  if (h->value) e->value = std::string(*h->value);
+  e->stacktrace.frames.insert(e->stacktrace.frames.begin(), make_frame(h->loc));
+}
+
 void on_thread_header(Builder& b, std::string_view t) {
   // "#<Thread:0x00007f…@name file.rb:3 run>" — the name follows '@' when set.
   std::string_view inner = t.substr(9, t.find('>') - 9);
@@ -215,6 +245,7 @@ bool is_bug_body(std::string_view t) noexcept {
 }
 
 bool finalize(CrashReport& r) {
+  std::erase_if(r.exceptions, [](const Exception& e) { return e.type.empty(); });
   if (r.exceptions.empty()) return false;
   bool bug = r.exceptions.back().mechanism.type == "signalhandler";
   if (!bug) {
@@ -232,11 +263,15 @@ Spec ruby_spec() {
   s.name = "ruby";
   s.runtime = "ruby";
   s.platform = "ruby";
-  s.anchors = {":in `", ":in '", "#<Thread:", "[BUG] "};
+  s.anchors = {":in `", ":in '", "#<Thread:", "[BUG] ", "Traceback (most recent call last):"};
   s.rules = {
       {S::Start, &is_headline, S::Head, &on_headline},
       {S::Start, &is_thread_header, S::ThreadHead, &on_thread_header},
       {S::Start, &is_bug, S::Bug, &on_bug},
+      {S::Start, [](std::string_view t) { return t == "Traceback (most recent call last):"; }, S::Reversed,
+       &on_reversed_header},
+      {S::Reversed, &is_reversed_from, S::Reversed, &on_reversed_from},
+      {S::Reversed, &is_headline, kEmit, &on_reversed_headline},
       {S::ThreadHead, &is_headline, S::Head, &on_headline},
       {S::Head, &is_from, S::Frames, &on_from},
       {S::Head, &is_levels, S::Frames},

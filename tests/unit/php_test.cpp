@@ -91,3 +91,36 @@ TEST_CASE("php: a fatal error without an exception", "[php]") {
   REQUIRE(e.stacktrace.frames.size() == 1);
   CHECK(e.stacktrace.frames[0].lineno == std::optional<std::uint32_t>(12));
 }
+
+TEST_CASE("php: a Laravel log entry with a previous exception", "[php]") {
+  auto out = feed({
+      "[2026-11-23 19:52:28] production.ERROR: Charge failed {\"exception\":\"[object] "
+      "(App\\\\Billing\\\\GatewayError(code: 3): Charge failed at /var/www/app/Billing/Client.php:41)",
+      "[stacktrace]",
+      "#0 /var/www/app/Http/Controllers/PayController.php(22): App\\\\Billing\\\\Client->charge(40)",
+      "#1 /var/www/vendor/laravel/framework/src/Illuminate/Routing/Controller.php(54): "
+      "App\\\\Http\\\\Controllers\\\\PayController->store(Object(Illuminate\\\\Http\\\\Request))",
+      "#2 {main}",
+      "[previous exception] [object] (RuntimeException(code: 0): socket closed at /var/www/app/Billing/Socket.php:9)",
+      "[stacktrace]",
+      "#0 /var/www/app/Billing/Client.php(37): App\\\\Billing\\\\Socket->send()",
+      "#1 {main}",
+      "\"} ",
+  });
+  REQUIRE(out.size() == 1);
+  const auto& ex = out[0].exceptions;
+  REQUIRE(ex.size() == 2);
+  CHECK(ex[0].type == "RuntimeException");  // the previous exception is the cause: first
+  CHECK(ex[0].value == std::optional<std::string>("socket closed"));
+  CHECK(ex[1].type == "App\\Billing\\GatewayError");
+  CHECK(ex[1].value == std::optional<std::string>("Charge failed"));
+  REQUIRE(ex[1].stacktrace.frames.size() == 3);
+  CHECK(ex[1].stacktrace.frames[2].function == "App\\Billing\\Client::charge");
+  CHECK(ex[1].stacktrace.frames[2].abs_path == "/var/www/app/Billing/Client.php");
+  CHECK(ex[1].stacktrace.frames[2].lineno == std::optional<std::uint32_t>(41));
+  CHECK(ex[1].stacktrace.frames[1].function == "App\\Http\\Controllers\\PayController::store");
+  CHECK(ex[1].stacktrace.frames[1].lineno == std::optional<std::uint32_t>(22));
+  REQUIRE(ex[0].stacktrace.frames.size() == 2);
+  CHECK(ex[0].stacktrace.frames[1].function == "App\\Billing\\Socket::send");
+  CHECK(ex[0].stacktrace.frames[1].lineno == std::optional<std::uint32_t>(9));
+}

@@ -86,3 +86,22 @@ TEST_CASE("ruby: warnings and ordinary lines are not reports", "[ruby]") {
   CHECK(feed({"GET /users/1 in 12ms (Views: 3.1ms | ActiveRecord: 0.4ms)"}).empty());
   CHECK(feed({"Completed 500 Internal Server Error in 5ms (ActiveRecord: 0.0ms)"}).empty());
 }
+
+TEST_CASE("ruby: the reversed form of Ruby 2.5-2.7 on a terminal", "[ruby]") {
+  auto out = feed({
+      "Traceback (most recent call last):",
+      "\t2: from app.rb:9:in `<main>'",
+      "\t1: from app.rb:5:in `foo'",
+      "app.rb:2:in `bar': boom (RuntimeError)",
+  });
+  REQUIRE(out.size() == 1);
+  const auto& e = out[0].exceptions.at(0);
+  CHECK(e.type == "RuntimeError");
+  CHECK(e.value == std::optional<std::string>("boom"));
+  REQUIRE(e.stacktrace.frames.size() == 3);
+  CHECK(e.stacktrace.frames[0].function == "<main>");
+  CHECK(e.stacktrace.frames[1].function == "foo");
+  CHECK(e.stacktrace.frames[2].function == "bar");
+  CHECK(e.stacktrace.frames[2].lineno == std::optional<std::uint32_t>(2));
+  CHECK(feed({"Traceback (most recent call last):", "  File \"a.py\", line 1, in <module>"}).empty());
+}
