@@ -148,6 +148,46 @@ TEST_CASE("python: a faulthandler dump and SIGSEGV are one event typed by the si
   CHECK(values(r.events[0])[0]["stacktrace"]["frames"].size() >= 3);
 }
 
+TEST_CASE("python: an exception group keeps its members, ids and parents", "[runtime][python][integration]") {
+  REQUIRE_RUNTIME(python, "python3");
+  TempDir dir;
+  Receiver rx;
+  const char* source =
+      "import sys\n"
+      "if sys.version_info < (3, 11):\n"
+      "    print('no groups'); sys.exit(0)\n"
+      "def check(v):\n"
+      "    raise ValueError(f'bad {v}')\n"
+      "errors = []\n"
+      "for v in (1, 2):\n"
+      "    try:\n"
+      "        check(v)\n"
+      "    except ValueError as e:\n"
+      "        errors.append(e)\n"
+      "raise ExceptionGroup('validation failed', errors)\n";
+  Run r = run_script(dir, rx, "app.py", source, {*python});
+  if (r.result.out == "no groups\n") {
+    WARN("skipped: python3 is older than 3.11");
+    return;
+  }
+  CHECK(r.result.exit_code() == 1);
+  REQUIRE(r.events.size() == 1);
+  const json& v = values(r.events[0]);
+  REQUIRE(v.size() == 3);
+  CHECK(v[0]["value"] == "bad 1");
+  CHECK(v[1]["value"] == "bad 2");
+  CHECK(v[2]["type"] == "ExceptionGroup");
+  CHECK(v[2]["mechanism"]["is_exception_group"] == true);
+  CHECK(v[2]["mechanism"]["exception_id"] == 0);
+  CHECK(v[0]["mechanism"]["parent_id"] == 0);
+  CHECK(v[0]["mechanism"]["source"] == "exceptions[0]");
+  CHECK(v[1]["mechanism"]["parent_id"] == 0);
+  CHECK(v[1]["mechanism"]["source"] == "exceptions[1]");
+  CHECK(v[0]["mechanism"]["exception_id"] != v[1]["mechanism"]["exception_id"]);
+  CHECK(top_frame(v[0])["function"] == "check");
+  CHECK(top_frame(v[2])["lineno"] == 12);
+}
+
 TEST_CASE("ruby: an exception with its cause", "[runtime][ruby][integration]") {
   REQUIRE_RUNTIME(ruby, "ruby");
   TempDir dir;
