@@ -282,11 +282,12 @@ std::size_t Spool::reclaim_stale() {
 void Spool::enforce_bounds(const std::string& keep_id) {
   const SpoolOptions& o = shared_->options;
   FileLock lock(dir() + "/spool.lock");
+  // The common case (within bounds) costs one stat per entry, no record reads.
+  if (const Usage u = usage(dir()); u.files <= o.max_files && u.bytes <= o.max_bytes) return;
   auto all = entries();
   std::size_t files = all.size();
   std::uint64_t bytes = 0;
   for (const auto& e : all) bytes += e.size;
-  if (files <= o.max_files && bytes <= o.max_bytes) return;
   // History (sent/, dropped/) goes before anything still owed; each oldest first.
   std::stable_partition(all.begin(), all.end(),
                         [](const SpoolEntry& e) { return e.stage != Stage::Pending; });

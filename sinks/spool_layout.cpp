@@ -197,6 +197,23 @@ std::vector<SpoolEntry> load_stage(const std::string& dir, Stage stage) {
   return out;
 }
 
+Usage usage(const std::string& dir) {
+  Usage u;
+  for (Stage stage : kStages) {
+    const std::string d = dir + "/" + std::string(stage_name(stage)) + "/";
+    for (const auto& name : list_dir(d)) {
+      if (name.size() <= kSuffix.size() ||
+          name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0)
+        continue;
+      struct stat st {};
+      if (::stat((d + name).c_str(), &st) != 0) continue;
+      ++u.files;
+      u.bytes += static_cast<std::uint64_t>(st.st_size);
+    }
+  }
+  return u;
+}
+
 void oldest_first(std::vector<SpoolEntry>& v) {
   std::sort(v.begin(), v.end(), [](const SpoolEntry& a, const SpoolEntry& b) {
     return a.saved_at != b.saved_at ? a.saved_at < b.saved_at : a.id < b.id;

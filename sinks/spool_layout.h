@@ -49,6 +49,13 @@ std::optional<SpoolEntry> load_entry(const std::string& dir, Stage stage, std::s
 std::vector<SpoolEntry> load_stage(const std::string& dir, Stage stage);
 void oldest_first(std::vector<SpoolEntry>& entries);
 
+// Entry count and envelope bytes over every stage, from directory listings and stat(2).
+struct Usage {
+  std::size_t files = 0;
+  std::uint64_t bytes = 0;
+};
+Usage usage(const std::string& dir);
+
 bool is_final(DsnStatus s);
 bool owed_to(const SpoolEntry& e, std::string_view dsn);
 
