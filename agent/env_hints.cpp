@@ -61,6 +61,12 @@ std::vector<std::string> apply_env_hints(std::vector<std::string> env, const con
     set(env, "LD_PRELOAD", preload);
     set_default(env, "_STDBUF_O", "L");
     set_default(env, "_STDBUF_E", "0");
+    // A program built with GCC's -fsanitize=address refuses to start when a
+    // preloaded library comes before libasan ("ASan runtime does not come
+    // first in initial library list"); the check is only about that order.
+    std::string asan(env_get(env, "ASAN_OPTIONS").value_or(""));
+    if (asan.find("verify_asan_link_order") == std::string::npos)
+      set(env, "ASAN_OPTIONS", asan.empty() ? "verify_asan_link_order=0" : asan + ":verify_asan_link_order=0");
   }
   return env;
 }
