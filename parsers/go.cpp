@@ -37,6 +37,7 @@ enum class S {
   Dump,          // goroutine dumps
   AfterFunc,     // a function line was read; its location comes next
   AfterCreated,  // "created by …": its location line is skipped
+  NextM,         // after "-----": the same signal seen by the next thread of the process
 };
 
 constexpr int kDropThread = 1;     // Builder::counter bit: beyond the thread cap
@@ -350,9 +351,10 @@ Spec go_spec() {
       {S::Dump, [](std::string_view t) { return starts_with(t, "\tgoroutine running on other thread"); }, S::Dump},
       {S::Dump, &is_elided, S::Dump},
       {S::Dump, &is_register_line, S::Dump},
-      {S::Dump, [](std::string_view t) { return t == "-----"; }, S::Dump},
-      {S::Dump, &is_signal_header, S::Dump},
-      {S::Dump, [](std::string_view t) { return starts_with(t, "PC=0x"); }, S::Dump},
+      // GOTRACEBACK=crash: each further thread (M) of the process after "-----".
+      {S::Dump, [](std::string_view t) { return t == "-----"; }, S::NextM},
+      {S::NextM, &is_blank, S::NextM},
+      {S::NextM, &is_signal_header, S::SigPC},
       {S::Dump, [](std::string_view t) { return starts_with(t, "exit status "); }, kEmit},
       {S::Dump, &is_function_line, S::AfterFunc, &function_line},
       {S::AfterFunc, &is_location_line, S::Dump, &location_line},

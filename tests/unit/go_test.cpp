@@ -202,3 +202,37 @@ TEST_CASE("go: the goroutine count is capped", "[go]") {
   CHECK(out[0].threads.back().id == "1000");
   CHECK(out[0].threads.back().stacktrace.frames.size() == 1);
 }
+
+TEST_CASE("go: GOTRACEBACK=crash repeats the signal per thread after '-----'; two dumps stay apart", "[go]") {
+  std::string dump =
+      "SIGQUIT: quit\n"
+      "PC=0x45ef63 m=0 sigcode=0\n"
+      "\n"
+      "goroutine 1 [sleep]:\n"
+      "main.main()\n"
+      "\t/app/main.go:23 +0x114\n"
+      "\n"
+      "rax    0x0\n"
+      "rflags 0x286\n";
+  std::string next_m =
+      "\n"
+      "-----\n"
+      "\n"
+      "SIGQUIT: quit\n"
+      "PC=0x45ef99 m=2 sigcode=0\n"
+      "\n"
+      "goroutine 0 [idle]:\n"
+      "runtime.futex()\n"
+      "\t/usr/lib/go/src/runtime/sys_linux_amd64.s:560 +0x23\n";
+  auto out = run(dump + next_m);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].exceptions.size() == 1);
+  CHECK(out[0].exceptions[0].type == "SIGQUIT");
+  CHECK(out[0].exceptions[0].mechanism.signal_number == 3);
+  CHECK(out[0].threads.size() == 2);
+  CHECK(out[0].last_line == 18);
+
+  out = run(dump + dump);
+  REQUIRE(out.size() == 2);
+  CHECK(out[1].first_line == 10);
+}
