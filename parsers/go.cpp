@@ -277,10 +277,9 @@ void dedupe_threads(std::vector<Thread>& threads) {
 
 bool finalize(CrashReport& r) {
   if (r.exceptions.empty()) return false;
-  // The runtime follows its header with a blank line and a dump, or at least a
-  // "[signal …]" line (GOTRACEBACK=none); a lone "panic: …" is someone's log line.
-  bool runtime_shape = !r.threads.empty() || r.raw.find("\n\n") != std::string::npos ||
-                       text::ends_with(r.raw, "\n") || !r.exceptions.back().mechanism.signal_name.empty();
+  // The runtime follows its header with a dump, or at least a "[signal …]"
+  // line (GOTRACEBACK=none); a lone "panic: …" is someone's log line.
+  bool runtime_shape = !r.threads.empty() || !r.exceptions.back().mechanism.signal_name.empty();
   if (!runtime_shape) return false;
   dedupe_threads(r.threads);
   for (Thread& t : r.threads) std::reverse(t.stacktrace.frames.begin(), t.stacktrace.frames.end());

@@ -132,6 +132,7 @@ TEST_CASE("go: in_app is false for GOROOT, the standard library and the runtime"
 
 TEST_CASE("go: a lone 'panic:' log line is not a report; back-to-back panics stay apart", "[go]") {
   CHECK(run("2024-05-01 12:00:00 ERROR panic: handled nicely\n2024-05-01 12:00:01 INFO next\n").empty());
+  CHECK(run("ValueError: panic: not ours\n\nnext\n").empty());
 
   std::string one = "panic: first\n\ngoroutine 1 [running]:\nmain.a()\n\t/app/a.go:1 +0x1\n";
   std::string two = "panic: second\n\ngoroutine 1 [running]:\nmain.b()\n\t/app/b.go:2 +0x1\n";
