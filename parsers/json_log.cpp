@@ -200,6 +200,96 @@ GoStack go_stack_shape(std::string_view s) {
   return frames ? GoStack::Frames : GoStack::None;
 }
 
+// ---- lines that are not complete JSON -------------------------------------------------
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else {
+    out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  }
+}
+
+std::optional<std::uint32_t> hex4(std::string_view s, std::size_t at) {
+  if (at + 4 > s.size() || !text::is_hex(s.substr(at, 4))) return std::nullopt;
+  std::uint32_t v = 0;
+  for (char c : s.substr(at, 4)) v = v * 16 + static_cast<std::uint32_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+  return v;
+}
+
+// A JSON string's content from `at` (after its opening quote) to its closing
+// quote, or to the end of `s` when the line was cut before it.
+std::string unescape_from(std::string_view s, std::size_t at) {
+  std::string out;
+  for (std::size_t i = at; i < s.size() && s[i] != '"'; ++i) {
+    if (s[i] != '\\' || i + 1 >= s.size()) {
+      out.push_back(s[i]);
+      continue;
+    }
+    char e = s[++i];
+    switch (e) {
+      case 'n': out.push_back('\n'); break;
+      case 't': out.push_back('\t'); break;
+      case 'r': out.push_back('\r'); break;
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'u': {
+        auto cp = hex4(s, i + 1);
+        if (!cp) return out;
+        i += 4;
+        if (*cp >= 0xd800 && *cp < 0xdc00 && s.substr(i + 1, 2) == "\\u") {
+          if (auto lo = hex4(s, i + 3); lo && *lo >= 0xdc00 && *lo < 0xe000) {
+            *cp = 0x10000 + ((*cp - 0xd800) << 10) + (*lo - 0xdc00);
+            i += 6;
+          }
+        }
+        append_utf8(out, (*cp >= 0xd800 && *cp < 0xe000) ? 0xfffd : *cp);
+        break;
+      }
+      default: out.push_back(e);  // \" \\ \/
+    }
+  }
+  return out;
+}
+
+// The multi-line string values under stack keys, found by their key alone:
+// for a line cut at the analysis cap (a long Java trace) or not quite JSON.
+// The start of a trace (header, newest frames) is worth having.
+std::optional<LogFields> salvage(std::string_view t) {
+  std::string low = lower(t);
+  LogFields fields;
+  int rank = 0;
+  for (std::string_view key : kStackKeys) {
+    ++rank;
+    std::string quoted = "\"" + std::string(key) + "\"";
+    for (std::size_t at = low.find(quoted); at != std::string::npos; at = low.find(quoted, at + 1)) {
+      std::size_t i = at + quoted.size();
+      while (i < t.size() && t[i] == ' ') ++i;
+      if (i >= t.size() || t[i] != ':') continue;
+      ++i;
+      while (i < t.size() && t[i] == ' ') ++i;
+      if (i >= t.size() || t[i] != '"') continue;
+      std::string value = unescape_from(t, i + 1);
+      if (value.find('\n') != std::string::npos) fields.stacks.push_back({std::move(value), rank});
+    }
+  }
+  if (fields.stacks.empty()) return std::nullopt;
+  std::stable_sort(fields.stacks.begin(), fields.stacks.end(),
+                   [](const LogFields::Candidate& a, const LogFields::Candidate& b) { return a.rank < b.rank; });
+  fields.extra.emplace_back("log.partial", "true");
+  return fields;
+}
+
 class JsonLogDetector final : public Detector {
  public:
   std::string_view name() const noexcept override { return "json"; }
@@ -210,12 +300,13 @@ class JsonLogDetector final : public Detector {
 
   void feed(const Line& line, std::vector<CrashReport>& out) override {
     std::string_view t = text::trim(line.text);
-    if (line.cut_bytes > 0 || t.size() < 2 || t.back() != '}') return;
     std::size_t open = t.find('{');
     if (open == std::string_view::npos || open > kMaxPrefix) return;
     t = t.substr(open);
     if (t.find("\\n") == std::string_view::npos) return;  // a stack in JSON always has an escaped newline
-    std::optional<LogFields> fields = parse(t);
+    std::optional<LogFields> fields;
+    if (line.cut_bytes == 0 && t.back() == '}') fields = parse(t);
+    if (!fields) fields = salvage(t);
     if (!fields || fields->stacks.empty()) return;
     std::optional<CrashReport> r = report_from(*fields, line);
     if (!r) return;

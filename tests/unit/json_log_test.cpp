@@ -100,11 +100,17 @@ TEST_CASE("json: ECS nested error.stack_trace with its type, and a bare stack gi
 TEST_CASE("json: lines that are not structured traces are ignored", "[json_log]") {
   CHECK(feed({R"j({"level":"error","msg":"timeout","error":"context deadline exceeded"})j"}).empty());
   CHECK(feed({R"j({"level":"info","msg":"two\nlines","stack":"not a trace\nat all"})j"}).empty());
-  CHECK(feed({R"j({"stack":"Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: x")j"}).empty());
   CHECK(feed({R"j(["stack", "Traceback (most recent call last):\n"])j"}).empty());
-  // A line cut at the analysis cap is not valid JSON any more.
-  CHECK(feed({R"j({"exc_info":"Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: x"})j"}, 10)
-            .empty());
+}
+
+TEST_CASE("json: an object that is not valid JSON or was cut still gives its trace, marked partial", "[json_log]") {
+  auto out = feed({R"j({"stack":"Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: x")j"});
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].exceptions.at(0).type == "ValueError");
+  CHECK(extra(out[0], "log.partial") == "true");
+  out = feed({R"j({"exc_info":"Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: x"})j"}, 10);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].exceptions.at(0).value == std::optional<std::string>("x"));
 }
 
 TEST_CASE("json: a prefix before the object and invalid UTF-8 inside it", "[json_log]") {
@@ -136,4 +142,23 @@ TEST_CASE("json: the detector is listed as 'json' and never parses its own outpu
   auto d = make_json_log_detector();
   CHECK(d->name() == "json");
   CHECK_FALSE(d->active_since(Stream::Stdout));
+}
+
+TEST_CASE("json: a line cut at the analysis cap still gives the start of its trace", "[json_log]") {
+  std::string stack = "java.lang.IllegalStateException: pool \\u00e9puis\\u00e9 \\ud83d\\ude00\\n";
+  for (int i = 0; i < 400; ++i)
+    stack += "\\tat com.acme.Layer" + std::to_string(i) + ".call(Layer" + std::to_string(i) + ".java:" + std::to_string(i + 1) + ")\\n";
+  std::string line = R"j({"@timestamp":"2024-05-01T10:00:00Z","level":"ERROR","message":"boom","stack_trace": ")j" + stack + "\"}";
+  REQUIRE(line.size() > 16 * 1024);
+  std::size_t cut = line.size() - 16 * 1024;
+  std::string shown = line.substr(0, 16 * 1024);
+  auto out = feed({shown}, cut);
+  REQUIRE(out.size() == 1);
+  const Exception& e = out[0].exceptions.at(0);
+  CHECK(out[0].runtime == "java");
+  CHECK(e.type == "IllegalStateException");
+  CHECK(e.value == std::optional<std::string>("pool \xc3\xa9puis\xc3\xa9 \xf0\x9f\x98\x80"));
+  CHECK(e.stacktrace.frames.size() > 100);
+  CHECK(e.stacktrace.frames.back().function == "call");
+  CHECK(extra(out[0], "log.partial") == "true");
 }
