@@ -323,6 +323,9 @@ class JsonLogDetector final : public Detector {
   static constexpr std::string_view kAnchors[] = {
       "\"stack", "\"Stack", "\"exc_info", "\"exc_text", "\"exception", "\"Exception", "\"error", "\"err\"",
       "\"trace", "\"backtrace", "\"@x\"", "\"full_message", "\"thrown", "\"traceback",
+      // A trace escaped into any string field ("message" of Google Cloud's structured logs, …).
+      "Traceback (most recent call last):\\n", "\\n    at ", "\\n\\tat ", "\\n   at ", "\\n\\tfrom ", "\\ngoroutine ",
+      "Stack trace:\\n",
   };
 
   std::optional<LogFields> parse(std::string_view json) {

@@ -162,3 +162,11 @@ TEST_CASE("json: a line cut at the analysis cap still gives the start of its tra
   CHECK(e.stacktrace.frames.back().function == "call");
   CHECK(extra(out[0], "log.partial") == "true");
 }
+
+TEST_CASE("json: a trace escaped into the message field (Google Cloud structured logging)", "[json_log]") {
+  auto out = feed({R"j({"severity":"ERROR","message":"Traceback (most recent call last):\n  File \"/srv/main.py\", line 8, in handle\n    load()\nOSError: disk full","logging.googleapis.com/labels":{"job":"sync"}})j"});
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].runtime == "python");
+  CHECK(out[0].exceptions.at(0).type == "OSError");
+  CHECK(tag(out[0], "log.level") == "error");
+}
