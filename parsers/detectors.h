@@ -21,6 +21,7 @@ std::unique_ptr<Detector> make_go_detector();          // parsers/go.cpp
 std::unique_ptr<Detector> make_rust_detector();        // parsers/rust.cpp
 std::unique_ptr<Detector> make_cpp_detector();         // parsers/native.cpp: libstdc++ terminate
 std::unique_ptr<Detector> make_glibc_detector();       // parsers/native.cpp: malloc checks, assert, stack smashing
+std::unique_ptr<Detector> make_glog_detector();        // parsers/native.cpp: glog/absl fatal messages, failure signal handler
 std::unique_ptr<Detector> make_asan_detector();        // parsers/sanitizers.cpp: AddressSanitizer
 std::unique_ptr<Detector> make_lsan_detector();        // parsers/sanitizers.cpp: LeakSanitizer
 std::unique_ptr<Detector> make_ubsan_detector();       // parsers/sanitizers.cpp: UndefinedBehaviorSanitizer

@@ -2,6 +2,7 @@
 // the C++ terminate handler (libstdc++, libc++abi) and glibc's own checks
 // (malloc consistency, stack protector, fortify, assert()). Each prints one
 // or two lines and raises SIGABRT; older glibc adds a backtrace and the map.
+// Also the fatal messages and failure signal handlers of glog and absl.
 //
 //   terminate called after throwing an instance of 'std::runtime_error'
 //     what():  no limit configured for 'disk'
@@ -15,6 +16,7 @@
 
 #include "parsers/detectors.h"
 #include "parsers/native_frames.h"
+#include "parsers/signal_names.h"
 #include "parsers/text.h"
 
 namespace crashwrap::parsers {
@@ -260,7 +262,137 @@ Spec glibc_spec() {
   return s;
 }
 
+// ---- glog / absl fatal messages ---------------------------------------------------------
+//
+//   F0501 10:00:00.123456 12345 main.cc:42] Check failed: n < 4 (5 vs. 4)
+//   *** Check failure stack trace: ***
+//       @     0x7f8b2c5b7e8d  google::LogMessage::Fail()          ← newest first
+//   *** Aborted at 1714557600 (unix time) try "date -d @1714557600" if you are using GNU date ***
+//   *** SIGSEGV (@0x0) received by PID 17711 (TID 0x7f893090a6f0) from PID 0; stack trace: ***
+//   PC: @           0x412eb1 TestWaitingLogSink::send()
+//   *** SIGABRT received at time=1714557600 on cpu 3 ***          ← absl's handler
+
+enum class Glog { Start = 0, AfterCheck, Signal, Stack, SecondStack };
+
+constexpr std::string_view kCheckLocation = "check.location";
+
+// "F0501 10:00:00.123456 12345 main.cc:42] Check failed: …" (glog, absl; MMDD or YYYYMMDD)
+bool is_check_line(std::string_view t) {
+  std::size_t i = 1;
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+  return t.size() > 6 && t[0] == 'F' && (i == 5 || i == 9) && t[i] == ' ' && text::contains(t, "] Check failed");
+}
+
+void check_line(Builder& b, std::string_view t) {
+  auto split = text::split_first(t, "] ");
+  std::string_view head = split.left;
+  std::string_view location = head.substr(head.rfind(' ') + 1);
+  if (text::parse_file_line_col(location)) b.report.extra.emplace_back(kCheckLocation, std::string(location));
+  abort_exception(b, "SIGABRT", std::string(split.right), "glog");
+}
+
+bool is_check_trace(std::string_view t) { return t == "*** Check failure stack trace: ***"; }
+
+void check_trace(Builder& b, std::string_view) {
+  if (b.current_exception() == nullptr) abort_exception(b, "SIGABRT", std::nullopt, "glog");
+}
+
+bool is_aborted_at(std::string_view t) { return starts_with(t, "*** Aborted at ") && text::ends_with(t, "***"); }
+
+// "*** SIGSEGV (@0x0) received by PID 17711 (TID 0x7f8…) from PID 0; stack trace: ***",
+// "*** SIGABRT received at time=1714557600 on cpu 3 ***"
+bool is_signal_received(std::string_view t) {
+  return starts_with(t, "*** SIG") && text::contains(t, " received ") && text::ends_with(t, "***");
+}
+
+void signal_received(Builder& b, std::string_view t) {
+  std::string_view body = text::trim(t.substr(4, t.size() - 7));
+  if (auto st = body.find("; stack trace:"); st != std::string_view::npos) body = body.substr(0, st);
+  std::string_view name = body.substr(0, body.find(' '));
+  if (Exception* e = b.current_exception()) {  // the SIGABRT of a failed CHECK: keep its message
+    e->mechanism.signal_name = std::string(name);
+    e->mechanism.signal_number = signal_number(name);
+    return;
+  }
+  Exception& e = b.add_exception(std::string(name), std::string(body));
+  e.mechanism.type = "glog";
+  e.mechanism.signal_name = std::string(name);
+  e.mechanism.signal_number = signal_number(name);
+}
+
+// "    @     0x7f8b2c5b7e8d  google::LogMessage::Fail()", absl: "    @ 0x55d2c2a6b1a5  32  main"
+bool is_at_frame(std::string_view t) {
+  std::string_view s = text::trim_left(t);
+  return s.size() > 3 && s.size() < t.size() && s[0] == '@' && starts_with(text::trim_left(s.substr(1)), "0x");
+}
+
+bool is_pc_line(std::string_view t) { return starts_with(t, "PC: @"); }
+
+void at_frame(Builder& b, std::string_view t) {
+  std::string_view s = text::trim_left(text::trim_left(t).substr(1));
+  Frame f;
+  std::string_view addr = s.substr(0, s.find(' '));
+  f.instruction_addr = std::string(addr);
+  s = text::trim_left(s.substr(addr.size()));
+  std::size_t digits = 0;
+  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+  if (digits > 0 && digits < s.size() && s[digits] == ' ') s = text::trim_left(s.substr(digits));  // absl frame size
+  s = text::trim_right(s);
+  if (s != "(unknown)") f.function = std::string(s);
+  f.in_app = !native::is_system_frame(f) && !starts_with(f.function, "google::") && !starts_with(f.function, "absl::") &&
+             !f.function.empty();
+  b.add_frame(std::move(f));
+}
+
+// Frames are printed newest first; the CHECK's file:line belongs to the newest frame outside glog.
+bool finalize_glog(CrashReport& r) {
+  if (r.exceptions.empty()) return false;
+  auto& frames = r.exceptions.back().stacktrace.frames;
+  for (const auto& [key, location] : r.extra) {
+    if (key != kCheckLocation) continue;
+    auto fl = text::parse_file_line_col(location);
+    for (Frame& f : frames)
+      if (fl && f.in_app == true && f.abs_path.empty()) {
+        f.filename = std::string(fl->file);
+        f.lineno = fl->line;
+        break;
+      }
+  }
+  std::reverse(frames.begin(), frames.end());
+  return true;
+}
+
+Spec glog_spec() {
+  Spec s;
+  s.name = "glog";
+  s.runtime = "cpp";
+  s.platform = "native";
+  s.anchors = {"] Check failed", "*** Check failure stack trace", "*** Aborted at ", "*** SIG"};
+  s.rules = {
+      {Glog::Start, &is_check_line, Glog::AfterCheck, &check_line},
+      {Glog::Start, &is_check_trace, Glog::Stack, &check_trace},
+      {Glog::Start, &is_aborted_at, Glog::Signal},
+      {Glog::Start, &is_signal_received, Glog::Stack, &signal_received},
+      {Glog::AfterCheck, &is_check_trace, Glog::Stack, &check_trace},
+      {Glog::AfterCheck, &is_aborted_at, Glog::Signal},
+      {Glog::AfterCheck, &is_signal_received, Glog::Stack, &signal_received},
+      {Glog::Signal, &is_signal_received, Glog::Stack, &signal_received},
+      {Glog::Signal, &is_pc_line, Glog::Signal},
+      {Glog::Stack, &is_at_frame, Glog::Stack, &at_frame},
+      {Glog::Stack, &is_pc_line, Glog::Stack},
+      // After a failed CHECK's trace the failure signal handler prints the same stack again.
+      {Glog::Stack, &is_aborted_at, Glog::SecondStack},
+      {Glog::SecondStack, &is_signal_received, Glog::SecondStack, &signal_received},
+      {Glog::SecondStack, &is_pc_line, Glog::SecondStack},
+      {Glog::SecondStack, &is_at_frame, Glog::SecondStack},
+  };
+  s.finalize = &finalize_glog;
+  return s;
+}
+
 }  // namespace
+
+std::unique_ptr<Detector> make_glog_detector() { return std::make_unique<TableDetector>(glog_spec()); }
 
 std::unique_ptr<Detector> make_cpp_detector() { return std::make_unique<TableDetector>(cpp_spec()); }
 std::unique_ptr<Detector> make_glibc_detector() { return std::make_unique<TableDetector>(glibc_spec()); }

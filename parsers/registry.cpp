@@ -26,6 +26,7 @@ const std::vector<Entry>& entries() {
       {"rust", {"rs"}, &make_rust_detector},
       {"cpp", {"c++", "libstdc++", "libc++"}, &make_cpp_detector},
       {"glibc", {"libc", "malloc", "assert"}, &make_glibc_detector},
+      {"glog", {"absl"}, &make_glog_detector},
       {"asan", {"addresssanitizer", "msan", "hwasan"}, &make_asan_detector},
       {"lsan", {"leaksanitizer"}, &make_lsan_detector},
       {"tsan", {"threadsanitizer"}, &make_tsan_detector},

@@ -141,3 +141,65 @@ TEST_CASE("native frames: system frames by function, path and binary", "[native]
   CHECK(f->package == "/usr/lib/x86_64-linux-gnu/libstdc++.so.6");
   CHECK(f->in_app == false);
 }
+
+TEST_CASE("glog: a failed CHECK with its stack, then the failure signal handler's copy", "[native]") {
+  auto out = run(
+      "I0501 10:00:00.000100 4242 main.cc:10] starting\n"
+      "F0501 10:00:00.123456 4242 ring.cc:42] Check failed: n_ < 4 (5 vs. 4) ring full\n"
+      "*** Check failure stack trace: ***\n"
+      "    @     0x7f8b2c5b7e8d  google::LogMessage::Fail()\n"
+      "    @     0x7f8b2c5bbd5a  google::LogMessageFatal::~LogMessageFatal()\n"
+      "    @     0x55d2c2a6b1a5  Ring::push()\n"
+      "    @     0x55d2c2a6b0a5  main\n"
+      "    @     0x7f8b2be29d90  (unknown)\n"
+      "*** Aborted at 1714557600 (unix time) try \"date -d @1714557600\" if you are using GNU date ***\n"
+      "PC: @                0x0 (unknown)\n"
+      "*** SIGABRT (@0x1092) received by PID 4242 (TID 0x7f8b2c) from PID 4242; stack trace: ***\n"
+      "    @     0x7f8b2be4251f  (unknown)\n"
+      "    @     0x55d2c2a6b1a5  Ring::push()\n",
+      {"glog"});
+  REQUIRE(out.size() == 1);
+  const Exception& e = out[0].exceptions.at(0);
+  CHECK(out[0].runtime == "cpp");
+  CHECK(e.type == "SIGABRT");
+  CHECK(e.value == std::optional<std::string>("Check failed: n_ < 4 (5 vs. 4) ring full"));
+  CHECK(e.mechanism.signal_number == 6);
+  REQUIRE(e.stacktrace.frames.size() == 5);  // the handler's copy is not added
+  CHECK(e.stacktrace.frames[0].function.empty());
+  CHECK(e.stacktrace.frames[1].function == "main");
+  CHECK(e.stacktrace.frames[2].function == "Ring::push()");
+  CHECK(e.stacktrace.frames[2].filename == "ring.cc");
+  CHECK(e.stacktrace.frames[2].lineno == 42u);
+  CHECK(e.stacktrace.frames[4].function == "google::LogMessage::Fail()");
+  CHECK(e.stacktrace.frames[4].in_app == false);
+  CHECK(out[0].first_line == 2);
+  CHECK(out[0].last_line == 13);
+}
+
+TEST_CASE("glog and absl failure signal handlers on their own", "[native]") {
+  auto out = run(
+      "*** Aborted at 1225095260 (unix time) try \"date -d @1225095260\" if you are using GNU date ***\n"
+      "*** SIGSEGV (@0x0) received by PID 17711 (TID 0x7f893090a6f0) from PID 0; stack trace: ***\n"
+      "PC: @           0x412eb1 TestWaitingLogSink::send()\n"
+      "    @     0x7f892fb417d0 (unknown)\n"
+      "    @           0x412eb1 TestWaitingLogSink::send()\n"
+      "    @           0x4115de main\n",
+      {"glog"});
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].exceptions.at(0).type == "SIGSEGV");
+  CHECK(out[0].exceptions.at(0).value ==
+        std::optional<std::string>("SIGSEGV (@0x0) received by PID 17711 (TID 0x7f893090a6f0) from PID 0"));
+  CHECK(out[0].exceptions.at(0).stacktrace.frames.back().function.empty());
+  CHECK(out[0].exceptions.at(0).stacktrace.frames.size() == 3);
+
+  out = run(
+      "*** SIGABRT received at time=1714557600 on cpu 3 ***\n"
+      "PC: @     0x7f3c0a1e69fc  (unknown)  pthread_kill\n"
+      "    @     0x55d2c2a6b1a5         64  absl::WriteFailureInfo()\n"
+      "    @     0x55d2c2a6b0a5         32  main\n",
+      {"glog"});
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].exceptions.at(0).type == "SIGABRT");
+  CHECK(out[0].exceptions.at(0).stacktrace.frames.at(0).function == "main");
+  CHECK(out[0].exceptions.at(0).stacktrace.frames.at(1).in_app == false);
+}
