@@ -32,7 +32,11 @@ enum class S {
   AfterMessage,
   Overflow,     // after "has overflowed its stack"
   Backtrace,
-  OldMore,      // OldMore + i: the i-th further line of a quoted message
+  ErrorHead,    // "Error: …" printed by main() returning an anyhow::Error
+  ErrorBlank,
+  Causes,       // "Caused by:" and its indented causes
+  AfterCauses,
+  OldMore,      // OldMore + i: the i-th further line of a quoted message (last: the range follows)
 };
 
 constexpr int kOldMore = static_cast<int>(S::OldMore);
@@ -283,8 +287,60 @@ void trim_and_order(std::vector<Frame>& frames, std::string_view location) {
   std::reverse(frames.begin(), frames.end());
 }
 
+// ---- main() returning an anyhow::Error -----------------------------------------------
+//
+//   Error: failed to load config          ← the error's Display, then its chain (Debug of anyhow::Error)
+//
+//   Caused by:
+//       0: reading /etc/app.toml           ← numbered only when there are several causes
+//       1: No such file or directory (os error 2)
+//
+//   Stack backtrace:                        ← std's backtrace format, when captured
+
+constexpr std::string_view kErrorMechanism = "anyhow";
+
+void error_head(Builder& b, std::string_view t) {
+  Exception& e = b.add_exception("Error", std::string(t.substr(7)));
+  e.mechanism.type = std::string(kErrorMechanism);
+}
+
+bool is_cause(std::string_view t) { return text::indent(t) >= 4 && !text::trim(t).empty(); }
+
+void cause(Builder& b, std::string_view t) {
+  std::string_view c = text::trim(t);
+  std::size_t digits = 0;
+  while (digits < c.size() && c[digits] >= '0' && c[digits] <= '9') ++digits;
+  if (digits > 0 && c.substr(digits, 2) == ": ") c.remove_prefix(digits + 2);
+  Exception& e = b.add_exception("Error", std::string(c));
+  e.mechanism.type = std::string(kErrorMechanism);
+}
+
+bool is_anyhow_frame(const Frame& f) {
+  return text::contains(f.function, "anyhow::") || starts_with(f.function, "std::backtrace");
+}
+
+// Printed: the error, then its causes outermost first, then the backtrace
+// (which the builder hung on the last cause). Sentry: root cause first.
+bool finalize_error(CrashReport& r) {
+  std::vector<Frame> frames;
+  for (Exception& e : r.exceptions)
+    if (!e.stacktrace.frames.empty()) frames = std::move(e.stacktrace.frames);
+  if (r.exceptions.size() < 2 && frames.empty()) return false;  // a bare "Error: …" line proves nothing
+  std::rotate(r.exceptions.begin(), r.exceptions.begin() + 1, r.exceptions.end());
+  std::reverse(r.exceptions.begin(), r.exceptions.end() - 1);
+  std::size_t cut = 0;
+  while (cut < frames.size() && (is_anyhow_frame(frames[cut]) || frames[cut].in_app == false)) ++cut;
+  if (cut == frames.size()) cut = 0;
+  frames.erase(frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(cut));
+  std::reverse(frames.begin(), frames.end());
+  for (Exception& e : r.exceptions) e.stacktrace.frames.clear();
+  r.exceptions.back().stacktrace.frames = std::move(frames);
+  return true;
+}
+
 bool finalize(CrashReport& r) {
   if (r.exceptions.empty()) return false;
+  if (r.exceptions.front().mechanism.type == kErrorMechanism) return finalize_error(r);
   std::string location;
   for (auto it = r.extra.begin(); it != r.extra.end(); ++it)
     if (it->first == kLocationKey) location = it->second;
@@ -317,7 +373,7 @@ Spec rust_spec() {
   s.name = "rust";
   s.runtime = "rust";
   s.platform = "native";
-  s.anchors = {"thread '", "fatal runtime error: "};
+  s.anchors = {"thread '", "fatal runtime error: ", "Error: "};
   s.rules = {
       {S::Start, &is_new_header, S::Message, &new_header},
       {S::Start, &is_old_header, S::OldMessage, &old_header},
@@ -336,6 +392,13 @@ Spec rust_spec() {
       {S::Backtrace, &is_frame_line, S::Backtrace, &frame_line},
       {S::Backtrace, &is_location_line, S::Backtrace, &location_line},
       {S::Backtrace, [](std::string_view t) { return starts_with(t, "note: Some details are omitted"); }, kEmit},
+      {S::Start, [](std::string_view t) { return starts_with(t, "Error: ") && t.size() > 7; }, S::ErrorHead, &error_head},
+      {S::ErrorHead, [](std::string_view t) { return t.empty(); }, S::ErrorBlank},
+      {S::ErrorBlank, [](std::string_view t) { return t == "Caused by:"; }, S::Causes},
+      {S::ErrorBlank, [](std::string_view t) { return t == "Stack backtrace:"; }, S::Backtrace},
+      {S::Causes, &is_cause, S::Causes, &cause},
+      {S::Causes, [](std::string_view t) { return t.empty(); }, S::AfterCauses},
+      {S::AfterCauses, [](std::string_view t) { return t == "Stack backtrace:"; }, S::Backtrace},
   };
   // A quoted message that spans lines closes within a bounded number of them.
   for (int i = 0; i < kOldMessageLines; ++i) {

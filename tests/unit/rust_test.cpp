@@ -143,3 +143,41 @@ TEST_CASE("rust: ordinary lines that mention threads are not panics", "[rust]") 
   CHECK(run("thread 'main' started\nthread 'db' exited cleanly\n").empty());
   CHECK(run("spawning thread 'main' panicked at nothing\n").empty());
 }
+
+TEST_CASE("rust: main() returning an anyhow::Error with causes and a backtrace", "[rust]") {
+  auto out = run(
+      "Error: failed to load config\n"
+      "\n"
+      "Caused by:\n"
+      "    0: reading /etc/app.toml\n"
+      "    1: No such file or directory (os error 2)\n"
+      "\n"
+      "Stack backtrace:\n"
+      "   0: std::backtrace_rs::backtrace::libunwind::trace\n"
+      "             at /rustc/abc/library/std/src/../../backtrace/src/backtrace/libunwind.rs:93:5\n"
+      "   1: anyhow::error::<impl anyhow::Error>::msg\n"
+      "             at /root/.cargo/registry/src/index.crates.io-6f17d22bba15001f/anyhow-1.0.75/src/error.rs:83:36\n"
+      "   2: app::load\n"
+      "             at ./src/main.rs:9:5\n"
+      "   3: app::main\n"
+      "             at ./src/main.rs:14:5\n");
+  REQUIRE(out.size() == 1);
+  const CrashReport& r = out[0];
+  REQUIRE(r.exceptions.size() == 3);
+  CHECK(r.exceptions[0].value == std::optional<std::string>("No such file or directory (os error 2)"));
+  CHECK(r.exceptions[1].value == std::optional<std::string>("reading /etc/app.toml"));
+  CHECK(r.exceptions[2].type == "Error");
+  CHECK(r.exceptions[2].value == std::optional<std::string>("failed to load config"));
+  CHECK(r.exceptions[0].stacktrace.frames.empty());
+  REQUIRE(r.exceptions[2].stacktrace.frames.size() == 2);
+  CHECK(r.exceptions[2].stacktrace.frames.back().function == "app::load");
+  CHECK(r.exceptions[2].stacktrace.frames.front().function == "app::main");
+
+  out = run("Error: failed to load config\n\nCaused by:\n    No such file or directory (os error 2)\n");
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].exceptions.size() == 2);
+  CHECK(out[0].exceptions[0].value == std::optional<std::string>("No such file or directory (os error 2)"));
+
+  CHECK(run("Error: connection refused\n").empty());
+  CHECK(run("Error: boom\n    at f (/a.js:1:1)\n").empty());
+}
