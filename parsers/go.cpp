@@ -300,6 +300,28 @@ bool finalize(CrashReport& r) {
   return true;
 }
 
+// Goroutine dumps: headers, frame pairs, and what the runtime prints between them.
+void add_dump_rules(std::vector<Rule>& r) {
+  const Rule dump[] = {
+      {S::Dump, &is_goroutine_header, S::Dump, &goroutine},
+      {S::Dump, [](std::string_view t) { return t == "runtime stack:"; }, S::Dump, &runtime_stack},
+      {S::Dump, &is_blank, S::Dump},
+      {S::Dump, [](std::string_view t) { return starts_with(t, "created by "); }, S::AfterCreated},
+      {S::Dump, [](std::string_view t) { return starts_with(t, "\tgoroutine running on other thread"); }, S::Dump},
+      {S::Dump, &is_elided, S::Dump},
+      {S::Dump, &is_register_line, S::Dump},
+      // GOTRACEBACK=crash: each further thread (M) of the process after "-----".
+      {S::Dump, [](std::string_view t) { return t == "-----"; }, S::NextM},
+      {S::NextM, &is_blank, S::NextM},
+      {S::NextM, &is_signal_header, S::SigPC},
+      {S::Dump, [](std::string_view t) { return starts_with(t, "exit status "); }, kEmit},
+      {S::Dump, &is_function_line, S::AfterFunc, &function_line},
+      {S::AfterFunc, &is_location_line, S::Dump, &location_line},
+      {S::AfterCreated, &is_location_line, S::Dump},
+  };
+  r.insert(r.end(), std::begin(dump), std::end(dump));
+}
+
 Spec go_spec() {
   Spec s;
   s.name = "go";
@@ -342,24 +364,7 @@ Spec go_spec() {
       {S::AfterHeader, &is_goroutine_header, S::Dump, &goroutine},
   };
   r.insert(r.end(), std::begin(after_header), std::end(after_header));
-  const Rule dump[] = {
-      {S::Dump, &is_goroutine_header, S::Dump, &goroutine},
-      {S::Dump, [](std::string_view t) { return t == "runtime stack:"; }, S::Dump, &runtime_stack},
-      {S::Dump, &is_blank, S::Dump},
-      {S::Dump, [](std::string_view t) { return starts_with(t, "created by "); }, S::AfterCreated},
-      {S::Dump, [](std::string_view t) { return starts_with(t, "\tgoroutine running on other thread"); }, S::Dump},
-      {S::Dump, &is_elided, S::Dump},
-      {S::Dump, &is_register_line, S::Dump},
-      // GOTRACEBACK=crash: each further thread (M) of the process after "-----".
-      {S::Dump, [](std::string_view t) { return t == "-----"; }, S::NextM},
-      {S::NextM, &is_blank, S::NextM},
-      {S::NextM, &is_signal_header, S::SigPC},
-      {S::Dump, [](std::string_view t) { return starts_with(t, "exit status "); }, kEmit},
-      {S::Dump, &is_function_line, S::AfterFunc, &function_line},
-      {S::AfterFunc, &is_location_line, S::Dump, &location_line},
-      {S::AfterCreated, &is_location_line, S::Dump},
-  };
-  r.insert(r.end(), std::begin(dump), std::end(dump));
+  add_dump_rules(r);
   s.tolerant_states = {static_cast<int>(S::Dump), static_cast<int>(S::AfterFunc), static_cast<int>(S::AfterCreated)};
   s.tolerance = 2;
   s.finalize = &finalize;
