@@ -12,7 +12,7 @@ using parsers::CrashReport;
 
 // The caps the detectors promise (detector.h Builder::max_frames, Spec::max_raw_bytes /
 // max_lines, the JSON-log raw cap), with room for the one line that crosses them.
-constexpr std::size_t kMaxFrames = 512;
+constexpr std::size_t kMaxFrames = 1024;  // the Java detector keeps the JVM's own 1024 (MaxJavaStackTraceDepth)
 constexpr std::size_t kMaxRaw = 512 * 1024 + 16 * 1024;
 constexpr std::size_t kMaxStacks = 20000;
 constexpr std::size_t kMaxValue = 1024 * 1024;
