@@ -83,15 +83,14 @@ std::vector<std::string_view> split_inner(std::string_view s) {
   }
 }
 
-bool is_bare_header(std::string_view t) {
-  auto parts = split_inner(text::trim_left(t));
-  return parse_header(parts.front(), true).has_value();
-}
+std::string_view outermost(std::string_view s) { return text::split_first(s, " ---> ").left; }
+
+bool is_bare_header(std::string_view t) { return parse_header(outermost(text::trim_left(t)), true).has_value(); }
 
 // Starts of the runtime's own report, with what follows the marker.
 std::optional<std::string_view> runtime_header(std::string_view t) {
   for (std::string_view p : {kCoreHeader, kFrameworkHeader, kMonoRepeat})
-    if (auto rest = text::after(t, p); rest && parse_header(split_inner(*rest).front(), false)) return rest;
+    if (auto rest = text::after(t, p); rest && parse_header(outermost(*rest), false)) return rest;
   return std::nullopt;
 }
 bool is_runtime_header(std::string_view t) { return runtime_header(t).has_value(); }
@@ -107,7 +106,7 @@ std::optional<std::string_view> inner_line(std::string_view t) {
     if (close == std::string_view::npos) return std::nullopt;
     rest = rest->substr(close + 2);
   }
-  if (!parse_header(split_inner(*rest).front(), false)) return std::nullopt;
+  if (!parse_header(outermost(*rest), false)) return std::nullopt;
   return rest;
 }
 bool is_inner(std::string_view t) { return inner_line(t).has_value() && !text::contains(t, "(Inner Exception #0) "); }
@@ -327,7 +326,7 @@ Spec dotnet_spec() {
       {S::Start, is_mono_wait, S::MonoWait},
       {S::Start, is_overflow_start, S::Overflow, on_overflow},
       {S::Start, is_bare_header, S::Bare, on_bare_header},
-      {S::MonoWait, [](std::string_view t) { return parse_header(split_inner(text::trim(t)).front(), false).has_value(); },
+      {S::MonoWait, [](std::string_view t) { return parse_header(outermost(text::trim(t)), false).has_value(); },
        S::Header, on_mono_header},
 
       // The runtime's report: lines before the first frame continue the message.

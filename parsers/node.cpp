@@ -73,9 +73,13 @@ bool opens_props_header(std::string_view t, bool bare) {
 }
 bool is_frame_props(std::string_view t) {
   bool props = false;
-  return node::parse_frame(t, &props) && props;
+  return node::is_frame(t, &props) && props;
 }
-bool is_frame_plain(std::string_view t) { return node::is_frame(t) && !is_frame_props(t); }
+bool is_any_frame(std::string_view t) { return node::is_frame(t); }
+bool is_frame_plain(std::string_view t) {
+  bool props = false;
+  return node::is_frame(t, &props) && !props;
+}
 bool is_cause_match(std::string_view t) { return node::cause_match_count(t).has_value(); }
 bool is_closing_brace(std::string_view t) { return t == "}"; }
 bool is_indented(std::string_view t) { return text::indent(t) > 0; }
@@ -298,22 +302,22 @@ std::vector<Rule> error_rules() {
       {S::Thrown, any_line, S::Thrown, on_value_line},
       // An uncaught error's message may span lines, blank ones included.
       {S::Header, is_frame_props, S::Props, on_frame},
-      {S::Header, node::is_frame, S::Frames, on_frame},
+      {S::Header, is_any_frame, S::Frames, on_frame},
       {S::Header, is_cause_match, S::Frames, on_cause_match},
       {S::Header, is_trailer, kEmit},
       {S::Header, is_blank, S::HeaderGap, on_value_blank},
       {S::Header, any_line, S::Header, on_value_line},
       {S::HeaderGap, is_frame_props, S::Props, on_frame},
-      {S::HeaderGap, node::is_frame, S::Frames, on_frame},
+      {S::HeaderGap, is_any_frame, S::Frames, on_frame},
       {S::HeaderGap, is_trailer, kEmit},
       {S::HeaderGap, is_blank, S::HeaderGap, on_value_blank},
       {S::HeaderGap, any_line, S::Header, on_value_line},
       // A logged error: at most one continuation line before its stack.
       {S::Bare, is_frame_props, S::Props, on_frame},
-      {S::Bare, node::is_frame, S::Frames, on_frame},
+      {S::Bare, is_any_frame, S::Frames, on_frame},
       {S::Bare, is_continuation, S::BareMore, on_value_line},
       {S::BareMore, is_frame_props, S::Props, on_frame},
-      {S::BareMore, node::is_frame, S::Frames, on_frame},
+      {S::BareMore, is_any_frame, S::Frames, on_frame},
 
       {S::Frames, is_frame_props, S::Props, on_frame},
       {S::Frames, is_frame_plain, S::Frames, on_frame},

@@ -95,7 +95,11 @@ std::optional<ErrorHeader> parse_error_header(std::string_view line, bool bare) 
   return h;
 }
 
-bool is_frame(std::string_view line) noexcept { return split_frame(line).has_value(); }
+bool is_frame(std::string_view line, bool* opens_properties) noexcept {
+  auto p = split_frame(line);
+  if (p && opens_properties) *opens_properties = p->opens_properties;
+  return p.has_value();
+}
 
 std::optional<Frame> parse_frame(std::string_view line, bool* opens_properties) {
   auto p = split_frame(line);

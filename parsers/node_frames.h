@@ -26,7 +26,7 @@ std::optional<ErrorHeader> parse_error_header(std::string_view line, bool bare) 
 // "    at new Cls (…)", "    at Array.map (<anonymous>)", "    at async Promise.all (index 1)".
 // A trailing " {" (the property block of the error) is allowed and reported.
 std::optional<Frame> parse_frame(std::string_view line, bool* opens_properties = nullptr);
-bool is_frame(std::string_view line) noexcept;
+bool is_frame(std::string_view line, bool* opens_properties = nullptr) noexcept;  // no allocation
 
 // " 1: 0xb78db3 node::OOMErrorHandler(char const*, v8::OOMDetails const&) [node]"
 std::optional<Frame> parse_native_frame(std::string_view line);
