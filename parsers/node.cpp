@@ -39,7 +39,7 @@ using text::starts_with;
 
 enum class S {
   Start = 0, Loc, Source, Caret, AwaitError, Header, HeaderGap, Thrown, Bare, BareMore,
-  Frames, Props, Errors, MemberFrames, MemberProps, After, GcLog, Fatal, V8Check,
+  Frames, EmitSite, Props, Errors, MemberFrames, MemberProps, After, GcLog, Fatal, V8Check,
 };
 
 constexpr std::string_view kUncaught = "onuncaughtexception";
@@ -82,6 +82,11 @@ bool is_frame_plain(std::string_view t) {
 }
 bool is_cause_match(std::string_view t) { return node::cause_match_count(t).has_value(); }
 bool is_closing_brace(std::string_view t) { return t == "}"; }
+// "Emitted 'error' event on ClientRequest instance at:" / "Emitted 'error' event at:".
+bool is_emit_site(std::string_view t) { return starts_with(t, "Emitted 'error' event ") && text::ends_with(t, " at:"); }
+bool is_original_stack_match(std::string_view t) {
+  return text::trim(t) == "[... lines matching original stack trace ...]";
+}
 bool is_indented(std::string_view t) { return text::indent(t) > 0; }
 std::optional<std::string_view> cause_header(std::string_view t) {
   auto rest = text::after(text::trim_left(t), "[cause]: ");
@@ -288,8 +293,11 @@ std::vector<Rule> error_rules() {
       {S::Start, is_bare_header, S::Bare, on_bare_header},
       {S::Loc, any_line, S::Source},
       {S::Source, is_caret, S::Caret},
-      // Errors come after a blank line; a thrown non-error right under the caret.
+      // Errors come after a blank line (right under the caret when a worker's
+      // error is re-thrown in its parent); a thrown non-error right under the caret.
       {S::Caret, is_blank, S::AwaitError},
+      {S::Caret, [](std::string_view t) { return opens_props_header(t, true); }, S::Props, on_uncaught_header},
+      {S::Caret, is_bare_header, S::Header, on_uncaught_header},
       {S::Caret, any_line, S::Thrown, on_thrown},
       {S::AwaitError, is_trailer, kEmit},
       {S::AwaitError, is_blank, S::AwaitError},
@@ -322,9 +330,16 @@ std::vector<Rule> error_rules() {
       {S::Frames, is_frame_props, S::Props, on_frame},
       {S::Frames, is_frame_plain, S::Frames, on_frame},
       {S::Frames, is_cause_match, S::Frames, on_cause_match},
+      {S::Frames, is_emit_site, S::EmitSite},
       {S::Frames, is_closing_brace, S::After},
       {S::Frames, is_trailer, kEmit},
       {S::Frames, is_blank, S::After},
+      // Where an unhandled 'error' event was emitted: another stack, not this error's.
+      {S::EmitSite, is_frame_props, S::Props},
+      {S::EmitSite, is_any_frame, S::EmitSite},
+      {S::EmitSite, is_original_stack_match, S::EmitSite},
+      {S::EmitSite, is_trailer, kEmit},
+      {S::EmitSite, is_blank, S::After},
       {S::Props, [](std::string_view t) { return cause_header(t) && !opens_props_header(*cause_header(t), false); },
        S::Frames, on_cause},
       {S::Props, [](std::string_view t) { return cause_header(t).has_value(); }, S::Props, on_cause},

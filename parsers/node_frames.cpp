@@ -16,10 +16,11 @@ bool is_js_name(std::string_view s) noexcept {
   return true;
 }
 
+// "ERR_INVALID_ARG_TYPE"; a worker's error re-thrown in the parent says "[Error]".
 bool is_code(std::string_view s) noexcept {
   if (s.empty()) return false;
   for (char c : s)
-    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    if (!text::is_identifier_char(c)) return false;
   return true;
 }
 

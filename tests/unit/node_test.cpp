@@ -150,3 +150,16 @@ TEST_CASE("node: every report back to back with itself, and between unrelated li
     CHECK(twice.size() == 2 * once.size());
   }
 }
+
+TEST_CASE("node: the stack of an 'error' event's emit site is not the error's", "[node]") {
+  for (auto [c, frames] : {std::pair<const char*, std::size_t>{"node/worker-thread-error", 4},
+                           {"node/unhandled-error-event", 8}, {"node/econnrefused-emit-site", 1}}) {
+    INFO(c);
+    auto out = feed(kNode, crashwrap::test::read_file(crashwrap::test::corpus_dir() + "/" + c + "/stderr"));
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0].exceptions.size() == 1);
+    CHECK(out[0].exceptions[0].stacktrace.frames.size() == frames);
+    CHECK(out[0].exceptions[0].mechanism.type == "onuncaughtexception");
+    CHECK(text::starts_with(out[0].raw.substr(out[0].raw.rfind('\n') + 1), "Node.js v"));
+  }
+}
