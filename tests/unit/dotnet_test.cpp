@@ -119,3 +119,14 @@ TEST_CASE(".NET: Mono's two prints make one report, back to back runs two", "[do
   CHECK(out[0].exceptions[0].stacktrace.frames.size() == 1);
   CHECK(feed(kDotnet, mono + mono).size() == 2);
 }
+
+TEST_CASE(".NET: a line of other output between frames is skipped", "[dotnet]") {
+  auto out = feed(kDotnet,
+                  "System.InvalidOperationException: boom\n"
+                  "   at Shop.A.Run() in /src/A.cs:line 1\n"
+                  "info: heartbeat\n"
+                  "   at Shop.Program.Main() in /src/Program.cs:line 2\n"
+                  "next\n");
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].exceptions[0].stacktrace.frames.size() == 2);
+}

@@ -163,3 +163,15 @@ TEST_CASE("node: the stack of an 'error' event's emit site is not the error's", 
     CHECK(text::starts_with(out[0].raw.substr(out[0].raw.rfind('\n') + 1), "Node.js v"));
   }
 }
+
+TEST_CASE("node: a line of other output between frames is skipped", "[node]") {
+  auto out = feed(kNode,
+                  "TypeError: x is not a function\n"
+                  "    at a (/srv/app/a.js:1:1)\n"
+                  "[metrics] flushed 12 series\n"
+                  "    at b (/srv/app/b.js:2:2)\n"
+                  "ordinary line one\nordinary line two\nordinary line three\nordinary line four\n");
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].exceptions[0].stacktrace.frames.size() == 2);
+  CHECK(out[0].last_line == 4);
+}
