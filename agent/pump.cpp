@@ -114,6 +114,33 @@ OutputWriter::Result OutputWriter::write_bounded(std::string_view& data) {
   return Result::Done;
 }
 
+bool OutputWriter::can_splice() const noexcept {
+  return splice_ok_ && !closed_ && (mode_ == Mode::Private || mode_ == Mode::Plain);
+}
+
+OutputWriter::Result OutputWriter::splice_from(int pipe_fd, std::size_t& count) {
+  if (closed_) return Result::Closed;
+  if (!can_splice()) return Result::Unsupported;
+  while (count > 0) {
+    // SPLICE_F_NONBLOCK makes the pipe ends non-blocking for this call only;
+    // the output itself is our private non-blocking reopen or a file.
+    ssize_t n = ::splice(pipe_fd, nullptr, fd_, nullptr, count, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      count -= static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Result::WouldBlock;
+    if (n < 0 && errno == EINVAL) {
+      splice_ok_ = false;  // e.g. an O_APPEND file on an old kernel, a device
+      return Result::Unsupported;
+    }
+    closed_ = true;
+    return Result::Closed;
+  }
+  return Result::Done;
+}
+
 Pump::Pump(boost::asio::io_context& io, parsers::Stream stream, int child_fd, int own_fd,
            DataHandler on_data, std::function<void()> on_finished)
     : stream_(stream),
@@ -134,9 +161,13 @@ Pump::Pump(boost::asio::io_context& io, parsers::Stream stream, int child_fd, in
       output_wait_ = std::make_unique<boost::asio::posix::stream_descriptor>(io, dup);
     }
   }
+  if (writer_.can_splice() && ::pipe2(tee_pipe_, O_CLOEXEC | O_NONBLOCK) == 0) fast_ = true;
 }
 
 Pump::~Pump() {
+  for (int fd : tee_pipe_) {
+    if (fd >= 0) ::close(fd);
+  }
   boost::system::error_code ec;
   child_.close(ec);
   if (output_wait_) output_wait_->close(ec);
@@ -145,6 +176,7 @@ Pump::~Pump() {
 void Pump::start() { read_some(); }
 
 void Pump::read_some() {
+  if (fast_) return read_some_fast();
   for (int burst = 0; burst < kBurst; ++burst) {
     std::size_t want = buffer_.size();
     if (budget_) {
@@ -176,6 +208,61 @@ void Pump::read_some() {
   });
 }
 
+void Pump::read_some_fast() {
+  for (int burst = 0; burst < kBurst; ++burst) {
+    std::size_t want = buffer_.size();
+    if (budget_) {
+      if (*budget_ == 0) return finish();
+      want = std::min<std::uint64_t>(want, *budget_);
+    }
+    ssize_t n = ::tee(child_.native_handle(), tee_pipe_[1], want, SPLICE_F_NONBLOCK);
+    if (n == 0) return finish();  // no writer left and nothing buffered
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && budget_) return finish();
+      if (errno == EAGAIN) return wait_readable();
+      fast_ = false;  // the kernel will not tee this pipe: plain read/write
+      return read_some();
+    }
+    const auto len = static_cast<std::size_t>(n);
+    std::size_t got = 0;
+    while (got < len) {  // the copy is all there: tee just put it in
+      ssize_t r = ::read(tee_pipe_[0], buffer_.data() + got, len - got);
+      if (r > 0) got += static_cast<std::size_t>(r);
+      else if (r < 0 && errno == EINTR) continue;
+      else break;
+    }
+    bytes_read_ += len;
+    if (budget_) *budget_ -= len;
+    spliced_left_ = len;
+    last_chunk_ = got;
+    const auto now = parsers::Clock::now();
+    const bool flushed = flush_pending();  // passthrough first, analysis second
+    on_data_(std::string_view(buffer_.data(), got), now);
+    if (!flushed) return wait_writable();
+  }
+  boost::asio::post(io_, [this] {
+    if (!finished_) read_some();
+  });
+}
+
+// The output cannot take splice after all (or is gone): consume from the
+// child's pipe what was already copied for analysis and hand the copy to the
+// plain path, which writes it (or drops it when the output is closed).
+void Pump::leave_fast_path() {
+  std::size_t left = spliced_left_;
+  char scratch[4096];
+  while (left > 0) {
+    ssize_t r = ::read(child_.native_handle(), scratch, std::min(left, sizeof scratch));
+    if (r > 0) left -= static_cast<std::size_t>(r);
+    else if (r < 0 && errno == EINTR) continue;
+    else break;
+  }
+  fast_ = false;
+  pending_ = std::string_view(buffer_.data() + last_chunk_ - spliced_left_, spliced_left_);
+  spliced_left_ = 0;
+}
+
 void Pump::wait_readable() {
   child_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                     [this](const boost::system::error_code& ec) {
@@ -187,6 +274,12 @@ void Pump::wait_readable() {
 }
 
 bool Pump::flush_pending() {
+  if (spliced_left_ > 0) {
+    const auto r = writer_.splice_from(child_.native_handle(), spliced_left_);
+    if (r == OutputWriter::Result::Done) return true;
+    if (r == OutputWriter::Result::WouldBlock) return false;
+    leave_fast_path();  // Unsupported or Closed: the plain path below takes over
+  }
   if (pending_.empty()) return true;
   if (writer_.write(pending_) == OutputWriter::Result::Closed) {
     if (!warned_closed_) {
@@ -230,7 +323,9 @@ void Pump::grace_expired() {
   // write end (a grandchild) may never close it.
   int available = 0;
   if (::ioctl(child_.native_handle(), FIONREAD, &available) != 0) available = 0;
-  budget_ = static_cast<std::uint64_t>(std::max(available, 0));
+  // Bytes teed but not yet spliced out are still in the pipe: they are not new.
+  const auto buffered = static_cast<std::uint64_t>(std::max(available, 0));
+  budget_ = buffered > spliced_left_ ? buffered - spliced_left_ : 0;
   if (!waiting_output_) {
     boost::system::error_code ec;
     child_.cancel(ec);  // wakes wait_readable's handler, which reads the rest

@@ -23,6 +23,13 @@
 // After the child exits, child_exited() starts the drain grace: the pump keeps
 // copying until EOF; when grandchildren still hold the pipe open at the end of
 // the grace, it copies only what was already buffered in the pipe and stops.
+//
+// The fast path ("The fast path" in ARCHITECTURE.md): when the output is a
+// pipe, a tty or a file, tee(2) duplicates the child's pipe into an internal
+// pipe that the analysis reads, and splice(2) moves the original bytes to the
+// output without a copy through user space (about 20% less CPU per GB in
+// bench/passthrough.sh). EINVAL (an O_APPEND file, a device) falls back to
+// read/write without losing or repeating a byte.
 // Event loop only.
 #pragma once
 
@@ -51,7 +58,7 @@ class OutputWriter {
     Bounded,    // ≤ PIPE_BUF per write after POLLOUT (pipe/tty that cannot be reopened)
     Discard,    // not open: everything is dropped silently
   };
-  enum class Result : std::uint8_t { Done, WouldBlock, Closed };
+  enum class Result : std::uint8_t { Done, WouldBlock, Closed, Unsupported };
 
   explicit OutputWriter(int fd);
   ~OutputWriter();
@@ -62,6 +69,12 @@ class OutputWriter {
   // it from `data`. Done: all written. WouldBlock: wait on wait_fd(). Closed:
   // the reader is gone (now and for every later call).
   Result write(std::string_view& data);
+  // Moves up to `count` bytes from the head of pipe `pipe_fd` to the output
+  // without copying them through user space (splice(2)); `count` is reduced
+  // by what moved. Unsupported: this output cannot take splice (nothing moved;
+  // use write()). Only in modes where splicing cannot block the event loop.
+  Result splice_from(int pipe_fd, std::size_t& count);
+  bool can_splice() const noexcept;
   // An fd that polls readable when writing can continue (a private epoll
   // instance watching the output); -1 in modes that never wait.
   int wait_fd() const noexcept { return epoll_fd_; }
@@ -72,6 +85,7 @@ class OutputWriter {
   Result write_bounded(std::string_view& data);
 
   int fd_;                 // the fd written to (own, or the private reopen)
+  bool splice_ok_ = true;  // until the kernel said EINVAL
   int private_fd_ = -1;    // owned when Mode::Private
   int epoll_fd_ = -1;      // owned
   Mode mode_ = Mode::Plain;
@@ -104,6 +118,8 @@ class Pump {
 
  private:
   void read_some();
+  void read_some_fast();
+  void leave_fast_path();
   void wait_readable();
   void wait_writable();
   bool flush_pending();   // false while waiting for the output
@@ -121,6 +137,13 @@ class Pump {
   std::function<void()> on_finished_;
   std::vector<char> buffer_;
   std::string_view pending_;              // part of buffer_ not yet written out
+  // The fast path (pipes and files): tee(2) the child's pipe into tee_pipe_ for
+  // analysis, splice(2) the original to the output. `spliced_left_` bytes of
+  // the child's pipe have been copied for analysis but not moved out yet.
+  bool fast_ = false;
+  int tee_pipe_[2] = {-1, -1};
+  std::size_t spliced_left_ = 0;
+  std::size_t last_chunk_ = 0;            // bytes of the current chunk in buffer_
   std::optional<std::uint64_t> budget_;   // bytes left to drain once the grace is over
   bool waiting_output_ = false;
   bool finished_ = false;

@@ -137,6 +137,30 @@ TEST_CASE("100 MB on each stream pass through to regular files byte-exactly",
   CHECK(file_digest(p.temp_dir() + "/stderr") == expected_digest(2, n));
 }
 
+TEST_CASE("output appended to a file (>>) keeps what was there and gets every byte",
+          "[passthrough]") {
+  TempDir dir;
+  const std::string path = dir.file("log");
+  write_file(path, "earlier\n");
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  const std::uint64_t n = 3'000'000;
+  auto o = crashwrap_options({"--", testapp(), "outbytes", std::to_string(n)}, dir.file("spool"));
+  o.stdout_mode = Output::Fd;
+  o.stdout_fd = fd;
+  RunResult r = run(o, 60s);
+  ::close(fd);
+  REQUIRE(r.exit_code() == 0);
+  Digest expected;
+  expected.add("earlier\n", 8);
+  Generator g{1};
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const char c = static_cast<char>(g.next());
+    expected.add(&c, 1);
+  }
+  CHECK(file_digest(path) == expected);
+}
+
 TEST_CASE("lines keep their order per stream", "[passthrough]") {
   TempDir dir;
   RunResult r = run(crashwrap_options({"--", testapp(), "bothlines", "50000"}, dir.file("spool")), 60s);

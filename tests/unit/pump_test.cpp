@@ -170,3 +170,28 @@ TEST_CASE("after the drain grace the pump copies what is buffered and stops", "[
   CHECK(std::chrono::steady_clock::now() - start < 2s);
   CHECK(read_available(own.r) == "before\nduring\n");
 }
+
+TEST_CASE("an output that refuses splice (an O_APPEND file) falls back to write, byte-exact",
+          "[pump]") {
+  crashwrap::test::TempDir dir;
+  const std::string path = dir.file("appended");
+  crashwrap::test::write_file(path, "existing\n");
+  int out = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  REQUIRE(out >= 0);
+  boost::asio::io_context io;
+  Pipe child;
+  std::string analysed;
+  Pump pump(io, Stream::Stdout, child.r, out,
+            [&](std::string_view b, Timestamp) { analysed.append(b); }, [] {});
+  child.r = -1;
+  pump.start();
+  std::string sent;
+  for (int i = 0; i < 2000; ++i) sent += "appended line " + std::to_string(i) + "\n";
+  REQUIRE(::write(child.w, sent.data(), sent.size()) == static_cast<ssize_t>(sent.size()));
+  child.close_write();
+  io.run_for(5s);
+  ::close(out);
+  CHECK(pump.finished());
+  CHECK(analysed == sent);
+  CHECK(crashwrap::test::read_file(path) == "existing\n" + sent);
+}
