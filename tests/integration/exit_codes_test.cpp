@@ -118,3 +118,21 @@ TEST_CASE("a shell script's exit code passes through (PATH lookup, #! scripts)",
   CHECK(r.out == "args: a b c\n");
   CHECK(r.err.empty());  // --quiet: no summary line
 }
+
+TEST_CASE("an unusable spool still runs the app and passes its exit code", "[exit]") {
+  TempDir dir;
+  write_file(dir.file("a-file"), "x");
+  // A spool below a regular file cannot be created.
+  RunResult r = run(crashwrap_options({"--", testapp(), "out", "ran", "exit", "3"},
+                                      dir.file("a-file") + "/spool"),
+                    20s);
+  CHECK(r.exit_code() == 3);
+  CHECK(r.out == "ran\n");
+  const auto first = r.err.find('\n');
+  REQUIRE(first != std::string::npos);
+  CHECK(r.err.rfind("crashwrap: warning: ", 0) == 0);
+  const std::string second = r.err.substr(first + 1);
+  CHECK(second.rfind("crashwrap: testapp exited with code 3 after ", 0) == 0);
+  CHECK(second.find("\xe2\x80\xa6 could not be saved\n") != std::string::npos);
+  CHECK(second.find('\n') == second.size() - 1);  // two lines in all
+}
