@@ -9,6 +9,9 @@
 //                        only when libstdbuf is installed and the program is a
 //                        dynamically linked ELF (has PT_INTERP); an existing
 //                        LD_PRELOAD is kept after it; _STDBUF_* already set win.
+//                        With the preload, ASAN_OPTIONS gets verify_asan_link_order=0
+//                        (unless it names that option), or a GCC -fsanitize=address
+//                        program refuses to start behind a preloaded library.
 // --no-env-hints turns all hints off. CRASHWRAP_DSN is always removed (it is
 // crashwrap's secret, not the app's). Main thread, before spawning.
 #pragma once

@@ -39,6 +39,9 @@ TEST_CASE("line buffering preloads libstdbuf for dynamic ELF programs in auto mo
   CHECK(get(env, "LD_PRELOAD") == "/lib/stdbuf.so:/x.so");
   CHECK(get(env, "_STDBUF_O") == "L");
   CHECK(get(env, "_STDBUF_E") == "L");  // the user's choice wins
+  CHECK(get(env, "ASAN_OPTIONS") == "verify_asan_link_order=0");
+  env = apply_env_hints({"ASAN_OPTIONS=detect_leaks=0"}, c, f);
+  CHECK(get(env, "ASAN_OPTIONS") == "detect_leaks=0:verify_asan_link_order=0");
 
   f.dynamic_elf = false;  // a script or static binary: auto stays off
   env = apply_env_hints({}, c, f);
