@@ -44,7 +44,7 @@ enum class S {
 
 constexpr std::string_view kUncaught = "onuncaughtexception";
 constexpr std::string_view kRejection = "onunhandledrejection";
-constexpr std::string_view kMatchMarker = "\x01cause-match";  // Frame::instruction_addr of a placeholder
+constexpr std::string_view kMatchMarker = "\x01" "cause-match";  // Frame::instruction_addr of a placeholder
 constexpr std::size_t kMaxProperties = 20;
 
 // "/app/main.js:5", "file:///app/main.mjs:5", "node:internal/process/promises:288".

@@ -226,7 +226,8 @@ void fatal_runtime_error(Builder& b, std::string_view t) {
 
 void frame_line(Builder& b, std::string_view t) {
   std::string_view s = text::trim_left(t);
-  s = s.substr(s.find(": ") + 2);
+  std::size_t colon = s.find(": ");
+  s = colon == std::string_view::npos ? std::string_view() : s.substr(colon + 2);
   Frame f;
   std::string_view sym = text::trim_left(s);
   if (starts_with(sym, "0x")) {
@@ -247,7 +248,8 @@ void location_line(Builder& b, std::string_view t) {
   Exception* e = b.current_exception();
   if (e == nullptr || b.counter != 1 || e->stacktrace.frames.empty()) return;
   Frame& f = e->stacktrace.frames.back();
-  std::string_view loc = text::trim(t).substr(3);
+  std::string_view loc = text::trim(t);
+  loc.remove_prefix(std::min<std::size_t>(loc.size(), 3));  // "at "
   if (auto fl = text::parse_file_line_col(loc)) {
     f.abs_path = std::string(fl->file);
     f.lineno = fl->line;

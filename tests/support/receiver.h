@@ -102,6 +102,12 @@ struct ReceiverOptions {
   std::string dump_dir = default_dump_dir();  // "" = don't write bodies
   std::uint16_t port = 0;         // 0 = a free port
 
+  static ReceiverOptions without_dump() {
+    ReceiverOptions o;
+    o.dump_dir.clear();
+    return o;
+  }
+
   // $CRASHWRAP_CAPTURE_DIR, else <tests build dir>/captured-envelopes: the
   // directory the conformance check (tests/conformance) reads.
   static std::string default_dump_dir();

@@ -212,7 +212,7 @@ TEST_CASE("a wrong key is refused by the receiver with 403", "[curl_transport]")
 TEST_CASE("the disk transport writes bodies; the null transport answers as told", "[curl_transport]") {
   TempDir dir;
   auto d = make_disk_transport(1, dir.path());
-  Receiver rx(ReceiverOptions{.dump_dir = ""});
+  Receiver rx(ReceiverOptions::without_dump());
   Response r = d->execute(0, request_to(rx, config::Compression::Zstd));
   CHECK(r.status == 200);
   DIR* dp = ::opendir(dir.path().c_str());

@@ -59,7 +59,7 @@ std::string post(const std::string& target, const std::string& headers, const st
 }  // namespace
 
 TEST_CASE("keep-alive: several requests on one connection", "[receiver]") {
-  Receiver rx(ReceiverOptions{.dump_dir = ""});
+  Receiver rx(ReceiverOptions::without_dump());
   int fd = connect_to(rx);
   for (int i = 0; i < 3; ++i) {
     std::string r = round_trip(fd, post("/api/42/envelope/", kAuth, kBody));
@@ -72,7 +72,7 @@ TEST_CASE("keep-alive: several requests on one connection", "[receiver]") {
 }
 
 TEST_CASE("a chunked request body is decoded", "[receiver]") {
-  Receiver rx(ReceiverOptions{.dump_dir = ""});
+  Receiver rx(ReceiverOptions::without_dump());
   int fd = connect_to(rx);
   std::string chunked;
   for (std::size_t i = 0; i < kBody.size(); i += 10) {
@@ -91,7 +91,7 @@ TEST_CASE("a chunked request body is decoded", "[receiver]") {
 }
 
 TEST_CASE("refusals name the problem", "[receiver]") {
-  Receiver rx(ReceiverOptions{.dump_dir = ""});
+  Receiver rx(ReceiverOptions::without_dump());
   int fd = connect_to(rx);
   CHECK(round_trip(fd, post("/api/43/envelope/", kAuth, kBody)).rfind("HTTP/1.1 404", 0) == 0);
   CHECK(round_trip(fd, post("/api/42/envelope/", "", kBody)).rfind("HTTP/1.1 401", 0) == 0);
@@ -114,7 +114,7 @@ TEST_CASE("refusals name the problem", "[receiver]") {
 }
 
 TEST_CASE("queued replies come first, then the default", "[receiver]") {
-  Receiver rx(ReceiverOptions{.dump_dir = ""});
+  Receiver rx(ReceiverOptions::without_dump());
   rx.set_default_reply(Reply::with_status(503));
   rx.push_reply(Reply::rate_limited("7", "7:error"));
   int fd = connect_to(rx);
@@ -130,7 +130,7 @@ TEST_CASE("queued replies come first, then the default", "[receiver]") {
 }
 
 TEST_CASE("a hung request ends when the client goes away", "[receiver]") {
-  Receiver rx(ReceiverOptions{.dump_dir = ""});
+  Receiver rx(ReceiverOptions::without_dump());
   rx.push_reply(Reply::hang());
   int fd = connect_to(rx);
   std::string req = post("/api/42/envelope/", kAuth, kBody);

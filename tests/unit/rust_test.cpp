@@ -181,3 +181,12 @@ TEST_CASE("rust: main() returning an anyhow::Error with causes and a backtrace",
   CHECK(run("Error: connection refused\n").empty());
   CHECK(run("Error: boom\n    at f (/a.js:1:1)\n").empty());
 }
+
+TEST_CASE("rust: a frame's location line cut to 'at' and a frame line without its colon stay safe", "[rust]") {
+  auto out = run("thread 'main' panicked at src/main.rs:2:5:\nboom\nstack backtrace:\n"
+                 "   0: app::main\n             at\n   1:\n   2: app::run\n             at src/main.rs:9:1\n");
+  REQUIRE(out.size() == 1);
+  const auto& frames = out[0].exceptions.at(0).stacktrace.frames;
+  REQUIRE_FALSE(frames.empty());
+  CHECK(top(out[0].exceptions[0]).function == "app::main");
+}
