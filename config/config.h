@@ -74,6 +74,13 @@ struct Config {
   std::vector<std::string> in_app_include;
   std::vector<std::string> in_app_exclude;
   bool fingerprint_local = false;
+
+  // --- protection (sinks/scrubber, sinks/crash_loop, sampling) ---
+  bool scrub = true;                      // remove secrets before anything is kept
+  std::vector<std::string> scrub_patterns;  // extra ECMAScript regexes, each match → [Filtered]
+  std::size_t crash_loop_limit = 5;       // full events per fingerprint per window (0: no limit)
+  std::chrono::milliseconds crash_loop_window = 3'600'000ms;
+  double sample_rate = 1.0;               // handled (logged) errors kept; fatal ones always
 };
 
 }  // namespace crashwrap::config

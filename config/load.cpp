@@ -373,7 +373,7 @@ LoadResult load(int argc, char** argv, char** envp) {
 std::string help_text() {
   static constexpr std::pair<std::string_view, std::string_view> sections[] = {
       {"general", "General"}, {"child", "The child process"}, {"report", "What is reported"},
-      {"event", "Event metadata"}, {"delivery", "Delivery"}};
+      {"protection", "Protection"}, {"event", "Event metadata"}, {"delivery", "Delivery"}};
   std::string out =
       "crashwrap " CRASHWRAP_VERSION " \xe2\x80\x94 runs a program, passes its output through, and reports its crashes to Sentry\n"
       "\n"

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <regex>
 
 #include "config/dsn.h"
 #include "parsers/registry.h"
@@ -204,6 +205,26 @@ std::string set_compression(Config& c, std::string_view v) {
   return {};
 }
 
+std::string add_scrub_pattern(Config& c, std::string_view v) {
+  if (v.empty()) return "is empty";
+  try {
+    const std::regex compiled{std::string(v), std::regex::ECMAScript};
+    if (std::regex_match(std::string(), compiled)) return "matches empty text (it would mark every position)";
+  } catch (const std::regex_error& e) {
+    return std::string("is not a valid regular expression (") + e.what() + ")";
+  }
+  c.scrub_patterns.emplace_back(v);
+  return {};
+}
+
+std::string set_sample_rate(Config& c, std::string_view v) {
+  std::string_view rest = trim(v);
+  auto rate = leading_number(rest);
+  if (!rate || !rest.empty() || *rate > 1.0) return "is not a rate between 0 and 1";
+  c.sample_rate = *rate;
+  return {};
+}
+
 std::string set_command(Config& c, Command cmd, std::string_view v) {
   auto b = parse_bool(v);
   if (!b) return "is not on or off";
@@ -311,6 +332,28 @@ std::vector<Option> make_table() {
     {.flag = "--fingerprint-local", .kind = V::Flag, .env = "CRASHWRAP_FINGERPRINT_LOCAL", .json_key = "fingerprint_local",
      .default_text = "off", .example = "true", .help = "group events by crashwrap's local fingerprint instead of the server's",
      .apply = set_flag<&C::fingerprint_local>, .reset = reset_member<&C::fingerprint_local>, .section = "report"},
+
+    // ---- protection ----
+    {.flag = "--scrub", .negation = "--no-scrub", .kind = V::Flag, .env = "CRASHWRAP_SCRUB", .json_key = "scrub",
+     .default_text = "on", .example = "false",
+     .help = "replace secrets (URL credentials, Authorization, password=…, AWS keys, card numbers) with [Filtered] in what is kept; the app's output is untouched",
+     .apply = set_flag<&C::scrub>, .reset = reset_member<&C::scrub>, .section = "protection"},
+    {.flag = "--scrub-pattern", .kind = V::List, .value_name = "REGEX", .env = "CRASHWRAP_SCRUB_PATTERN",
+     .json_key = "scrub_patterns", .default_text = "none", .example = "session=[0-9a-f]+",
+     .help = "also replace matches of this ECMAScript regex with [Filtered] (repeatable)",
+     .apply = add_scrub_pattern, .reset = reset_member<&C::scrub_patterns>, .section = "protection"},
+    {.flag = "--crash-loop-limit", .kind = V::Count, .value_name = "N", .env = "CRASHWRAP_CRASH_LOOP_LIMIT",
+     .json_key = "crash_loop_limit", .default_text = "5", .example = "10",
+     .help = "full events per fingerprint per window; the rest are counted and summarised (0: no limit)",
+     .apply = set_count<&C::crash_loop_limit>, .reset = reset_member<&C::crash_loop_limit>, .section = "protection"},
+    {.flag = "--crash-loop-window", .kind = V::Duration, .value_name = "DURATION", .env = "CRASHWRAP_CRASH_LOOP_WINDOW",
+     .json_key = "crash_loop_window", .default_text = "1h", .example = "10m",
+     .help = "the window of --crash-loop-limit",
+     .apply = set_duration<&C::crash_loop_window>, .reset = reset_member<&C::crash_loop_window>, .section = "protection"},
+    {.flag = "--sample-rate", .kind = V::Text, .value_name = "RATE", .env = "CRASHWRAP_SAMPLE_RATE",
+     .json_key = "sample_rate", .default_text = "1", .example = "0.25",
+     .help = "share of handled (logged) errors sent, 0 to 1; crashes that end the app are always sent",
+     .apply = set_sample_rate, .reset = reset_member<&C::sample_rate>, .section = "protection"},
 
     // ---- event metadata ----
     {.flag = "--release", .kind = V::Text, .value_name = "VERSION", .env = "CRASHWRAP_RELEASE", .json_key = "release",
