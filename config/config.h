@@ -17,6 +17,7 @@ using namespace std::chrono_literals;
 enum class Command { Run, Send, List, Show, Doctor, Help, Version };
 enum class LineBuffer { Auto, On, Off };
 enum class Compression { Gzip, Zstd, None };
+enum class Restart { No, OnFailure, Always };
 
 struct Config {
   Command command = Command::Run;
@@ -81,6 +82,20 @@ struct Config {
   std::size_t crash_loop_limit = 5;       // full events per fingerprint per window (0: no limit)
   std::chrono::milliseconds crash_loop_window = 3'600'000ms;
   double sample_rate = 1.0;               // handled (logged) errors kept; fatal ones always
+
+  // --- release health, cron monitoring, restarts (sinks/session, sinks/check_in, agent/restart_policy) ---
+  bool sessions = true;                   // one release-health session per child lifetime (needs a release)
+  std::string release_source;             // where `release` came from when detected ("GITHUB_SHA"), else ""
+  std::string session_did;                // distinct id of sessions; the host name by default
+  std::chrono::milliseconds session_update_interval = 3'600'000ms;  // periodic "ok" update
+  std::string monitor_slug;               // --monitor: cron check-ins for this monitor
+  std::string monitor_schedule;           // crontab "0 3 * * *" or interval "10 minute" (validated)
+  std::string monitor_timezone;
+  std::optional<std::uint64_t> checkin_margin;  // minutes
+  std::optional<std::uint64_t> max_runtime;     // minutes
+  Restart restart = Restart::No;
+  std::size_t max_restarts = 5;           // consecutive restarts; 0 = unlimited
+  std::chrono::milliseconds restart_delay = 1000ms;  // doubles per restart up to 60s
 };
 
 }  // namespace crashwrap::config

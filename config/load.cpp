@@ -12,6 +12,7 @@
 
 #include "config/dsn.h"
 #include "config/options.h"
+#include "config/release_detect.h"
 
 namespace crashwrap::config {
 namespace {
@@ -316,6 +317,12 @@ void Loader::finish(const CommandLine& cli) {
   if (env_.count("CRASHWRAP_DSN")) c_.dsn_from_crashwrap_env = true;
   if (c_.spool_dir.empty()) c_.spool_dir = default_spool_dir(env_);
   if (c_.server_name.empty()) c_.server_name = host_name();
+  if (c_.session_did.empty()) c_.session_did = c_.server_name;
+  if (c_.release.empty())
+    if (auto found = detect_release(env_)) {
+      c_.release = found->release;
+      c_.release_source = found->variable;
+    }
   // --insecure is announced loudly by the transport (diag::insecure_tls), once, when it is used.
   if (c_.command == Command::Help || c_.command == Command::Version) return;
   if (cli.subcommand) c_.command = *cli.subcommand;
@@ -373,7 +380,8 @@ LoadResult load(int argc, char** argv, char** envp) {
 std::string help_text() {
   static constexpr std::pair<std::string_view, std::string_view> sections[] = {
       {"general", "General"}, {"child", "The child process"}, {"report", "What is reported"},
-      {"protection", "Protection"}, {"event", "Event metadata"}, {"delivery", "Delivery"}};
+      {"protection", "Protection"}, {"event", "Event metadata"}, {"delivery", "Delivery"},
+      {"lifecycle", "Sessions, check-ins and restarts"}};
   std::string out =
       "crashwrap " CRASHWRAP_VERSION " \xe2\x80\x94 runs a program, passes its output through, and reports its crashes to Sentry\n"
       "\n"

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "config/dsn.h"
+#include "config/monitor_schedule.h"
 #include "parsers/registry.h"
 #include "parsers/signal_names.h"
 
@@ -225,6 +226,32 @@ std::string set_sample_rate(Config& c, std::string_view v) {
   return {};
 }
 
+std::string set_restart(Config& c, std::string_view v) {
+  std::string w = lower(trim(v));
+  if (w == "no" || w == "never") c.restart = Restart::No;
+  else if (w == "on-failure") c.restart = Restart::OnFailure;
+  else if (w == "always") c.restart = Restart::Always;
+  else return "is not one of no, on-failure, always";
+  return {};
+}
+
+std::string set_monitor_schedule(Config& c, std::string_view v) {
+  std::string error;
+  if (!parse_monitor_schedule(v, error)) return error;
+  c.monitor_schedule = std::string(trim(v));
+  return {};
+}
+
+template <auto M> std::string set_minutes(Config& c, std::string_view v) {
+  v = trim(v);
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || n > 100'000)
+    return "is not a whole number of minutes";
+  c.*M = n;
+  return {};
+}
+
 std::string set_command(Config& c, Command cmd, std::string_view v) {
   auto b = parse_bool(v);
   if (!b) return "is not on or off";
@@ -357,7 +384,8 @@ std::vector<Option> make_table() {
 
     // ---- event metadata ----
     {.flag = "--release", .kind = V::Text, .value_name = "VERSION", .env = "CRASHWRAP_RELEASE", .json_key = "release",
-     .default_text = "$SENTRY_RELEASE", .example = "myapp@1.2.3", .help = "release of the app",
+     .default_text = "$SENTRY_RELEASE, else a CI or platform commit variable (GITHUB_SHA, SOURCE_VERSION, K_REVISION, …)",
+     .example = "myapp@1.2.3", .help = "release of the app",
      .apply = set_text<&C::release>, .reset = reset_member<&C::release>, .section = "event"},
     {.flag = "--environment", .kind = V::Text, .value_name = "NAME", .env = "CRASHWRAP_ENVIRONMENT", .json_key = "environment",
      .default_text = "$SENTRY_ENVIRONMENT", .example = "production", .help = "environment of the app",
@@ -405,6 +433,51 @@ std::vector<Option> make_table() {
     {.flag = "--envelope-max-bytes", .kind = V::Size, .value_name = "SIZE", .env = "CRASHWRAP_ENVELOPE_MAX_BYTES",
      .json_key = "envelope_max_bytes", .default_text = "20MiB", .example = "20MiB", .help = "cap of one envelope",
      .apply = set_size<&C::envelope_max_bytes, 65536>, .reset = reset_member<&C::envelope_max_bytes>, .section = "delivery"},
+
+    // ---- sessions, check-ins, restarts ----
+    {.flag = "--sessions", .negation = "--no-sessions", .kind = V::Flag, .env = "CRASHWRAP_SESSIONS", .json_key = "sessions",
+     .default_text = "on", .example = "false",
+     .help = "send a release-health session per run of the child (only with a DSN and a release: Sentry needs one)",
+     .apply = set_flag<&C::sessions>, .reset = reset_member<&C::sessions>, .section = "lifecycle"},
+    {.flag = "--session-did", .kind = V::Text, .value_name = "ID", .env = "CRASHWRAP_SESSION_DID", .json_key = "session_did",
+     .default_text = "the host name", .example = "web-1", .help = "distinct id (did) of the sessions",
+     .apply = set_text<&C::session_did>, .reset = reset_member<&C::session_did>, .section = "lifecycle"},
+    {.flag = "--session-update-interval", .kind = V::Duration, .value_name = "DURATION", .env = "CRASHWRAP_SESSION_UPDATE_INTERVAL",
+     .json_key = "session_update_interval", .default_text = "1h", .example = "10m",
+     .help = "while the child runs, send an \"ok\" session update this often (0: never)",
+     .apply = set_duration<&C::session_update_interval>, .reset = reset_member<&C::session_update_interval>, .section = "lifecycle"},
+    {.flag = "--monitor", .kind = V::Text, .value_name = "SLUG", .env = "CRASHWRAP_MONITOR", .json_key = "monitor",
+     .default_text = "none", .example = "nightly-backup",
+     .help = "send cron check-ins for this monitor: in_progress at start, ok or error at exit (needs a DSN)",
+     .apply = set_text<&C::monitor_slug>, .reset = reset_member<&C::monitor_slug>, .section = "lifecycle"},
+    {.flag = "--monitor-schedule", .kind = V::Text, .value_name = "SCHEDULE", .env = "CRASHWRAP_MONITOR_SCHEDULE",
+     .json_key = "monitor_schedule", .default_text = "none", .example = "\"0 3 * * *\" or \"10 minute\"",
+     .help = "create or update the monitor with this crontab or interval schedule",
+     .apply = set_monitor_schedule, .reset = reset_member<&C::monitor_schedule>, .section = "lifecycle"},
+    {.flag = "--monitor-timezone", .kind = V::Text, .value_name = "TZ", .env = "CRASHWRAP_MONITOR_TIMEZONE",
+     .json_key = "monitor_timezone", .default_text = "none", .example = "Europe/Vienna",
+     .help = "time zone of --monitor-schedule (tz database name)",
+     .apply = set_text<&C::monitor_timezone>, .reset = reset_member<&C::monitor_timezone>, .section = "lifecycle"},
+    {.flag = "--checkin-margin", .kind = V::Count, .value_name = "MINUTES", .env = "CRASHWRAP_CHECKIN_MARGIN",
+     .json_key = "checkin_margin", .default_text = "none", .example = "5",
+     .help = "minutes after the scheduled time before a check-in counts as missed (with --monitor-schedule)",
+     .apply = set_minutes<&C::checkin_margin>, .reset = reset_member<&C::checkin_margin>, .section = "lifecycle"},
+    {.flag = "--max-runtime", .kind = V::Count, .value_name = "MINUTES", .env = "CRASHWRAP_MAX_RUNTIME",
+     .json_key = "max_runtime", .default_text = "none", .example = "30",
+     .help = "minutes a run may stay in progress before it counts as failed (with --monitor-schedule)",
+     .apply = set_minutes<&C::max_runtime>, .reset = reset_member<&C::max_runtime>, .section = "lifecycle"},
+    {.flag = "--restart", .kind = V::Choice, .value_name = "no|on-failure|always", .env = "CRASHWRAP_RESTART",
+     .json_key = "restart", .default_text = "no", .example = "on-failure",
+     .help = "start the command again when it ends (on-failure: non-zero exit or signal); SIGTERM/SIGINT stop it",
+     .apply = set_restart, .reset = reset_member<&C::restart>, .section = "lifecycle"},
+    {.flag = "--max-restarts", .kind = V::Count, .value_name = "N", .env = "CRASHWRAP_MAX_RESTARTS",
+     .json_key = "max_restarts", .default_text = "5", .example = "10",
+     .help = "give up after N restarts in a row (a run of 60s or more resets the count; 0: unlimited)",
+     .apply = set_count<&C::max_restarts>, .reset = reset_member<&C::max_restarts>, .section = "lifecycle"},
+    {.flag = "--restart-delay", .kind = V::Duration, .value_name = "DURATION", .env = "CRASHWRAP_RESTART_DELAY",
+     .json_key = "restart_delay", .default_text = "1s", .example = "5s",
+     .help = "wait before the first restart; doubles with each restart in a row, up to 60s",
+     .apply = set_duration<&C::restart_delay>, .reset = reset_member<&C::restart_delay>, .section = "lifecycle"},
   };
   // clang-format on
 }
