@@ -115,8 +115,9 @@ void Spool::save_failed(std::string_view what, int err) {
                                  err == ENOSPC || err == EDQUOT);
 }
 
-std::optional<std::string> Spool::save(const BuiltEvent& event, Timestamp now) {
-  BuiltEnvelope built = build_event_envelope(event, "", now, shared_->options.limits);
+std::optional<std::string> Spool::save(const BuiltEvent& event, Timestamp now,
+                                       std::vector<EnvelopeItem> extra) {
+  BuiltEnvelope built = build_event_envelope(event, "", now, shared_->options.limits, std::move(extra));
   counters_->attachments_dropped.fetch_add(built.attachments_dropped);
   if (!built.fits) {
     counters_->save_failures.fetch_add(1);

@@ -173,8 +173,11 @@ class Spool {
   // compresses it and saves it atomically, then enforces the bounds. Returns
   // the saved file's path; nullopt + one diag warning (once per Spool) when the
   // directory is unwritable or the disk is full.
+  // `extra` items follow the event and its attachments in the same envelope
+  // (the session update that goes with a crash).
   std::optional<std::string> save(const BuiltEvent& event,
-                                  parsers::Timestamp now = parsers::Clock::now());
+                                  parsers::Timestamp now = parsers::Clock::now(),
+                                  std::vector<EnvelopeItem> extra = {});
   struct SaveInfo {
     std::string id;                  // "" = the header's event_id, else a random one
     std::string category = "error";
