@@ -135,6 +135,22 @@ void detectors_rejected(std::string_view error) {
   warning(error, "all detectors are used");
 }
 
+void restarting(std::string_view program, std::string_view how, double delay_seconds, std::size_t n,
+                std::size_t max) {
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%g", delay_seconds < 0 ? 0.0 : delay_seconds);
+  std::string text = "restarting " + std::string(program) + " (it " + std::string(how) + ") in " + secs +
+                     "s \xe2\x80\x94 restart " + std::to_string(n);
+  if (max != 0) text += " of " + std::to_string(max);
+  note(text);
+}
+
+void restarts_exhausted(std::string_view program, std::size_t restarts) {
+  warning("not restarting " + std::string(program) + " again after " + std::to_string(restarts) +
+              " restarts in a row",
+          "raise --max-restarts (0: unlimited) or fix what makes it fail");
+}
+
 void flight_recorder_unavailable(std::string_view dir, std::string_view reason) {
   warning(std::string("cannot keep a flight record in ") + std::string(dir) + ": " + std::string(reason) +
               "; if crashwrap is killed, its next start cannot report this run",

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -54,6 +55,11 @@ void abandoned_run(std::string_view program, int pid, std::string_view event_id,
                    const std::string* saved_path);
 // --detectors named something unknown (`error` lists the valid names); all detectors run.
 void detectors_rejected(std::string_view error);
+// --restart: "crashwrap: restarting <program> (it <how>) in <s>s — restart <n>[ of <max>]"
+void restarting(std::string_view program, std::string_view how, double delay_seconds, std::size_t n,
+                std::size_t max);
+// --restart gave up after --max-restarts restarts in a row.
+void restarts_exhausted(std::string_view program, std::size_t restarts);
 
 // agent/flight_recorder
 void flight_recorder_unavailable(std::string_view dir, std::string_view reason);

@@ -59,6 +59,24 @@ struct Header {
 };
 static_assert(sizeof(Header) <= kArgvOffset);
 
+// The lifetime's release-health session, between the header and the argv area
+// (zeros in records written before it existed: no session).
+constexpr std::size_t kSessionOffset = 256;
+struct SessionArea {
+  char sid[40];
+  std::int64_t started_ns;
+  std::uint64_t errors;
+  char release[136];
+  char environment[64];
+};
+static_assert(sizeof(Header) <= kSessionOffset && kSessionOffset + sizeof(SessionArea) <= kArgvOffset);
+
+std::string c_string(const char* p, std::size_t cap) {
+  std::size_t n = 0;
+  while (n < cap && p[n] != '\0') ++n;
+  return n < cap ? std::string(p, n) : std::string();
+}
+
 std::int64_t to_ns(parsers::Timestamp t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
@@ -263,6 +281,26 @@ void FlightRecorder::child_started(int pid, parsers::Timestamp start,
   h->state = static_cast<std::uint32_t>(State::Running);
 }
 
+void FlightRecorder::set_session(std::string_view sid, parsers::Timestamp started, std::string_view release,
+                                 std::string_view environment) {
+  if (!map_) return;
+  auto* a = reinterpret_cast<SessionArea*>(map_ + kSessionOffset);
+  std::memset(a, 0, sizeof *a);
+  if (sid.size() >= sizeof a->sid || release.size() >= sizeof a->release ||
+      environment.size() >= sizeof a->environment) {
+    return;
+  }
+  std::memcpy(a->release, release.data(), release.size());
+  std::memcpy(a->environment, environment.data(), environment.size());
+  a->started_ns = to_ns(started);
+  std::atomic_signal_fence(std::memory_order_release);
+  std::memcpy(a->sid, sid.data(), sid.size());  // last: a sid means the rest is there
+}
+
+void FlightRecorder::set_session_errors(std::uint64_t errors) {
+  if (map_) reinterpret_cast<SessionArea*>(map_ + kSessionOffset)->errors = errors;
+}
+
 void FlightRecorder::on_line(const parsers::Line& line) {
   if (!map_) return;
   auto* h = reinterpret_cast<Header*>(map_);
@@ -405,6 +443,15 @@ AbandonedRun parse_run(const std::string& data, const Header& h) {
   run.last_update = from_ns(h.last_update_ns ? h.last_update_ns : h.child_start_ns);
   run.tail = parse_ring(data.data() + kHeaderSize, h);
   run.oom_before = parse_oom(std::string_view(data.data() + kOomOffset, h.oom_len));
+  SessionArea area;
+  std::memcpy(&area, data.data() + kSessionOffset, sizeof area);
+  run.session_sid = c_string(area.sid, sizeof area.sid);
+  if (!run.session_sid.empty()) {
+    run.session_started = from_ns(area.started_ns);
+    run.session_errors = area.errors;
+    run.session_release = c_string(area.release, sizeof area.release);
+    run.session_environment = c_string(area.environment, sizeof area.environment);
+  }
   return run;
 }
 

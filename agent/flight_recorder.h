@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "parsers/exit_classifier.h"
@@ -42,6 +43,12 @@ struct AbandonedRun {
   std::vector<parsers::LogLine> tail; // oldest first, what the ring still holds
   std::vector<parsers::OomCounter> oom_before;
   std::string record_path;            // where the record was (already deleted)
+  // The run's release-health session, when one was recorded (sid "" = none).
+  std::string session_sid;
+  parsers::Timestamp session_started{};
+  std::uint64_t session_errors = 0;
+  std::string session_release;
+  std::string session_environment;
 };
 
 // How the abandoned run ended, as far as can be told afterwards: OomKilled when
@@ -68,6 +75,12 @@ class FlightRecorder {
   // Marks the record running. Call right after the child was spawned.
   void child_started(int pid, parsers::Timestamp start,
                      const std::vector<parsers::OomCounter>& oom_before);
+  // Remembers the lifetime's session, so that recovery can close that very
+  // session as abnormal. A sid, release or environment too long for the
+  // record's session area (39, 135, 63 bytes) records no session.
+  void set_session(std::string_view sid, parsers::Timestamp started, std::string_view release,
+                   std::string_view environment);
+  void set_session_errors(std::uint64_t errors);
   // Appends the line to the ring. Event loop; stores only, no syscall.
   void on_line(const parsers::Line& line);
   // Marks the record ended (the child was reaped; crashwrap reports it itself).

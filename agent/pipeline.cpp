@@ -1,8 +1,10 @@
 #include "agent/pipeline.h"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +23,8 @@
 #include "agent/line_splitter.h"
 #include "agent/output_tail.h"
 #include "agent/pump.h"
+#include "agent/restart_policy.h"
+#include "agent/run_health.h"
 #include "agent/spawn.h"
 #include "agent/supervisor.h"
 #include "parsers/exit_classifier.h"
@@ -76,7 +80,9 @@ class Pipeline {
         err_lines_(parsers::Stream::Stderr, config.max_line_bytes),
         sender_(config, config.spool_dir),
         tick_(io_),
-        flush_timer_(io_) {}
+        flush_timer_(io_),
+        restart_(config),
+        restart_timer_(io_) {}
 
   RunOutcome run();
 
@@ -93,10 +99,15 @@ class Pipeline {
   void on_tick();
   void on_child_exit(int wait_status);
   void maybe_finish();
+  std::optional<std::chrono::milliseconds> next_restart();
+  void wait_restart(std::chrono::steady_clock::time_point at);
+  void start_lifetime();
   void report_end();
+  sinks::SessionEnd session_end(bool unhandled_crash) const;
   void flush_sender(std::chrono::steady_clock::time_point deadline);
   sinks::RunFacts facts(bool running) const;
-  std::optional<std::string> save(const sinks::BuiltEvent& event);
+  std::optional<std::string> save(const sinks::BuiltEvent& event, std::vector<sinks::EnvelopeItem> extra = {});
+  void save_handled(sinks::BuiltEvent event);
 
   const config::Config& cfg_;
   char** envp_;
@@ -125,6 +136,10 @@ class Pipeline {
   Timestamp ended_{};
   bool descendants_done_ = false;
   bool finishing_ = false;
+  int last_wait_status_ = 0;      // of the latest child, for crashwrap's own exit
+  RestartPolicy restart_;
+  boost::asio::steady_timer restart_timer_;
+  std::optional<RunHealth> health_;  // this lifetime's session and check-ins
 };
 
 RunOutcome Pipeline::run() {
@@ -145,10 +160,10 @@ RunOutcome Pipeline::run() {
   sender_.start();
   arm_tick();
   io_.run();
-  // The loop ended: child reaped, output drained, events saved, sender flushed.
+  // The loop ended: last child reaped, output drained, events saved, sender flushed.
   sender_.stop();
   if (recorder_) recorder_->remove();
-  outcome.wait_status = *wait_status_;
+  outcome.wait_status = last_wait_status_;
   return outcome;
 }
 
@@ -175,7 +190,9 @@ void Pipeline::recover_abandoned_runs() {
     f.abandoned = true;
     f.ended = run.last_update;
     const sinks::BuiltEvent event = sinks::build_event(cfg_, f, nullptr);
-    const auto path = save(event);
+    std::vector<sinks::EnvelopeItem> extra;
+    if (auto session = RunHealth::abandoned_session(cfg_, run)) extra.push_back(std::move(*session));
+    const auto path = save(event, std::move(extra));
     diag::abandoned_run(run.argv.empty() ? "?" : basename_of(run.argv[0]), run.child_pid,
                         event.event_id, path ? &*path : nullptr);
   }
@@ -222,6 +239,8 @@ bool Pipeline::spawn_child(RunOutcome& outcome) {
   outcome.spawned = true;
   child_ = spawned.pid;
   if (recorder_) recorder_->child_started(child_, started_, oom_before_);
+  health_.emplace(cfg_, spool_ ? &*spool_ : nullptr, recorder_ ? &*recorder_ : nullptr, [this] { sender_.wake(); });
+  health_->started(started_);
   supervisor_.watch(child_, [this](int status) { on_child_exit(status); });
   start_pump(out_pump_, parsers::Stream::Stdout, out[0]);
   start_pump(err_pump_, parsers::Stream::Stderr, err[0]);
@@ -276,10 +295,11 @@ void Pipeline::on_tick() {
   take_reports(now);
   if (supervisor_.child_running()) {
     if (auto rss = read_rss_bytes(child_)) last_rss_ = rss;
+    if (health_) health_->tick(now);
   }
   for (auto& report : verdict_.due(now)) {
     if (!cfg_.report_logged) continue;
-    save(sinks::build_event(cfg_, facts(true), &report));
+    save_handled(sinks::build_event(cfg_, facts(true), &report));
   }
 }
 
@@ -287,6 +307,7 @@ void Pipeline::on_tick() {
 void Pipeline::on_child_exit(int wait_status) {
   ended_ = Clock::now();
   wait_status_ = wait_status;
+  last_wait_status_ = wait_status;
   parsers::ExitEvidence evidence;
   evidence.wait_status = wait_status;
   evidence.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -312,8 +333,76 @@ void Pipeline::maybe_finish() {
   tick_.cancel();
   report_end();
   if (recorder_) recorder_->child_ended();
+  if (auto delay = next_restart()) {
+    wait_restart(std::chrono::steady_clock::now() + *delay);
+    return;
+  }
   flush_sender(std::chrono::steady_clock::now() + cfg_.flush_timeout);
 }
+
+// --restart: whether and when this lifetime gets a successor. A SIGTERM or
+// SIGINT received at any time means the command is meant to stop.
+std::optional<std::chrono::milliseconds> Pipeline::next_restart() {
+  if (cfg_.restart == config::Restart::No || supervisor_.stop_requested()) return std::nullopt;
+  const bool failed = !WIFEXITED(last_wait_status_) || WEXITSTATUS(last_wait_status_) != 0;
+  auto delay = restart_.after_exit(failed, exit_.duration);
+  if (delay) {
+    diag::restarting(basename_of(cfg_.argv[0]), exit_.describe(), static_cast<double>(delay->count()) / 1000.0,
+                     restart_.restarts_in_a_row(), cfg_.max_restarts);
+  } else if (failed || cfg_.restart == config::Restart::Always) {
+    diag::restarts_exhausted(basename_of(cfg_.argv[0]), restart_.restarts_in_a_row());
+  }
+  return delay;
+}
+
+// The restart delay, kept short by polling: a SIGTERM/SIGINT now ends crashwrap
+// with the last child's status instead of starting another one.
+void Pipeline::wait_restart(std::chrono::steady_clock::time_point at) {
+  if (supervisor_.stop_requested()) {
+    flush_sender(std::chrono::steady_clock::now() + cfg_.flush_timeout);
+    return;
+  }
+  if (std::chrono::steady_clock::now() >= at) {
+    start_lifetime();
+    return;
+  }
+  restart_timer_.expires_after(std::min<std::chrono::steady_clock::duration>(kFlushPoll, at - std::chrono::steady_clock::now()));
+  restart_timer_.async_wait([this, at](const boost::system::error_code& ec) {
+    if (!ec) wait_restart(at);
+  });
+}
+
+// A new lifetime of the child: everything about the previous one (output tail,
+// verdict, detectors, line splitters, pumps, flight record, session) starts
+// over; the supervisor, spool and sender stay.
+void Pipeline::start_lifetime() {
+  verdict_ = parsers::Verdict(cfg_.report_exit_grace);
+  tail_ = OutputTail(cfg_.tail_lines, cfg_.tail_bytes);
+  out_lines_ = LineSplitter(parsers::Stream::Stdout, cfg_.max_line_bytes);
+  err_lines_ = LineSplitter(parsers::Stream::Stderr, cfg_.max_line_bytes);
+  out_pump_.reset();
+  err_pump_.reset();
+  found_.clear();
+  last_rss_.reset();
+  wait_status_.reset();
+  exit_ = parsers::ExitInfo{};
+  ended_ = Timestamp{};
+  descendants_done_ = false;
+  finishing_ = false;
+  health_.reset();
+  create_registry();
+  if (recorder_) {
+    recorder_->remove();
+    recorder_ = FlightRecorder::create(cfg_.spool_dir, cfg_.argv, cfg_.tail_bytes);
+  }
+  RunOutcome ignored;
+  if (!spawn_child(ignored)) {  // the diag line is printed; exit with the last child's status
+    flush_sender(std::chrono::steady_clock::now() + cfg_.flush_timeout);
+    return;
+  }
+  arm_tick();
+}
+
 
 // Stage: the final reports and the exit → events → spool → summary line.
 void Pipeline::report_end() {
@@ -323,18 +412,29 @@ void Pipeline::report_end() {
   std::vector<CrashReport> reports = verdict_.child_exited(exit_, now);
   const bool failed = parsers::Verdict::exit_failed(exit_);
   std::optional<sinks::BuiltEvent> fatal;
+  const bool unhandled_crash = failed && !reports.empty();
   for (std::size_t i = 0; i < reports.size(); ++i) {
     if (failed && i + 1 == reports.size()) {
       fatal = sinks::build_event(cfg_, facts(false), &reports[i]);  // the crash + how it ended
     } else if (cfg_.report_logged) {
-      save(sinks::build_event(cfg_, facts(false), &reports[i]));
+      save_handled(sinks::build_event(cfg_, facts(false), &reports[i]));
     }
   }
   if (!fatal && sinks::should_report(cfg_, exit_)) {
     fatal = sinks::build_event(cfg_, facts(false), nullptr);
   }
+  // The session's final update travels with the fatal event (Sentry counts the
+  // crash and the session together), or alone when there is none.
+  std::vector<sinks::EnvelopeItem> extra;
+  if (health_) {
+    if (fatal) health_->on_event(*fatal);
+    if (auto update = health_->finish(session_end(unhandled_crash), now)) {
+      if (fatal) extra.push_back(std::move(*update));
+      else health_->save_alone(std::move(*update), now);
+    }
+  }
   if (!fatal) return;
-  const auto path = save(*fatal);
+  const auto path = save(*fatal, std::move(extra));
   const double seconds = static_cast<double>(exit_.duration.count()) / 1000.0;
   diag::run_summary(basename_of(cfg_.argv[0]), exit_.describe(), seconds, fatal->event_id,
                     path ? &*path : nullptr, cfg_.dsns.empty());
@@ -369,11 +469,26 @@ sinks::RunFacts Pipeline::facts(bool running) const {
   return f;
 }
 
-std::optional<std::string> Pipeline::save(const sinks::BuiltEvent& event) {
+std::optional<std::string> Pipeline::save(const sinks::BuiltEvent& event, std::vector<sinks::EnvelopeItem> extra) {
   if (!spool_) return std::nullopt;
-  auto path = spool_->save(event);
+  auto path = spool_->save(event, Clock::now(), std::move(extra));
   if (path) sender_.wake();
   return path;
+}
+
+// A handled error of this lifetime: it counts in the session and carries the check-in's trace.
+void Pipeline::save_handled(sinks::BuiltEvent event) {
+  if (health_) health_->on_event(event);
+  save(event);
+}
+
+sinks::SessionEnd Pipeline::session_end(bool unhandled_crash) const {
+  sinks::SessionEnd end;
+  end.exit = exit_;
+  end.ignored_exit_code = exit_.kind == parsers::ExitKind::ErrorExit && cfg_.ignore_exit_codes.count(exit_.code) != 0;
+  end.unhandled_crash = unhandled_crash;
+  end.stop_requested = supervisor_.stop_requested();
+  return end;
 }
 
 }  // namespace

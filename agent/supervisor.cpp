@@ -46,6 +46,7 @@ void Supervisor::arm() {
 void Supervisor::watch(pid_t child, ExitHandler on_exit) {
   child_ = child;
   child_reaped_ = false;
+  kill_timer_armed_ = false;  // --kill-after applies to each child anew
   on_exit_ = std::move(on_exit);
   // A child that ended before the handler was armed is still a zombie: reap now.
   boost::asio::post(io_, [this] { reap(); });
@@ -81,6 +82,7 @@ void Supervisor::reap() {
 }
 
 void Supervisor::forward(int signo) {
+  if (signo == SIGTERM || signo == SIGINT) stop_requested_ = true;
   if (!child_running()) {
     if (child_reaped_ &&
         (signo == SIGTERM || signo == SIGINT || signo == SIGHUP || signo == SIGQUIT)) {

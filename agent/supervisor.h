@@ -67,6 +67,9 @@ class Supervisor {
   // A SIGTERM, SIGINT, SIGHUP or SIGQUIT arrived after the main child ended:
   // crashwrap should stop waiting (for the sender) and exit.
   bool interrupted() const noexcept { return interrupted_; }
+  // A SIGTERM or SIGINT arrived at any time (forwarded when a child ran):
+  // --restart stops starting the command again.
+  bool stop_requested() const noexcept { return stop_requested_; }
   std::uint64_t orphans_reaped() const noexcept { return orphans_reaped_; }
   std::uint64_t signals_forwarded() const noexcept { return signals_forwarded_; }
 
@@ -93,6 +96,7 @@ class Supervisor {
   bool closed_ = false;
   bool kill_timer_armed_ = false;
   bool interrupted_ = false;
+  bool stop_requested_ = false;
   pid_t child_ = -1;
   bool child_reaped_ = false;
   ExitHandler on_exit_;
