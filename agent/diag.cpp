@@ -182,6 +182,14 @@ void event_too_large(std::string_view event_id, std::uint64_t bytes, std::uint64
           "raise --envelope-max-bytes");
 }
 
+// ---- sinks/log_batcher ----
+
+void logs_over_budget(std::uint64_t budget_bytes) {
+  warning("log lines over the budget of " + std::to_string(budget_bytes) +
+              " bytes per minute are dropped (counted in client reports)",
+          "raise --logs-budget (0: no budget), or --logs-min-level / --logs-sample-rate to send fewer");
+}
+
 // ---- sinks/curl_transport, sinks/sender ----
 
 void insecure_tls() {

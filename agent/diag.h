@@ -72,6 +72,9 @@ void spool_unavailable(std::string_view reason);
 void spool_save_failed(std::string_view dir, std::string_view reason, bool disk_full);
 // An event that cannot fit in --envelope-max-bytes even without attachments.
 void event_too_large(std::string_view event_id, std::uint64_t bytes, std::uint64_t max_bytes);
+// sinks/log_batcher
+// --logs: the per-minute byte budget dropped a log line (printed once per run; drops are counted).
+void logs_over_budget(std::uint64_t budget_bytes);
 
 // sinks/curl_transport, sinks/sender
 // --insecure: TLS verification is off (printed once per process, even when quiet).

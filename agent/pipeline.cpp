@@ -31,6 +31,7 @@
 #include "parsers/registry.h"
 #include "parsers/verdict.h"
 #include "sinks/event_builder.h"
+#include "sinks/log_batcher.h"
 #include "sinks/sender.h"
 #include "sinks/spool.h"
 
@@ -125,6 +126,7 @@ class Pipeline {
   std::vector<parsers::OomCounter> oom_before_;
   std::optional<std::uint64_t> last_rss_;
   sinks::Sender sender_;
+  std::unique_ptr<sinks::LogBatcher> logs_;  // --logs
   boost::asio::steady_timer tick_;
   boost::asio::steady_timer flush_timer_;
   std::vector<CrashReport> found_;
@@ -157,6 +159,7 @@ RunOutcome Pipeline::run() {
   supervisor_.install();  // before spawning: no SIGCHLD may be missed
   outcome.pid1 = supervisor_.pid1();
   if (!spawn_child(outcome)) return outcome;
+  if (cfg_.logs && spool_) logs_ = sinks::spool_log_batcher(cfg_, child_, *spool_, [this] { sender_.wake(); });
   sender_.start();
   arm_tick();
   io_.run();
@@ -268,6 +271,7 @@ void Pipeline::on_data(parsers::Stream stream, std::string_view bytes, Timestamp
 void Pipeline::on_line(const parsers::Line& line) {
   tail_.push(line);
   if (recorder_) recorder_->on_line(line);
+  if (logs_) logs_->add(line);
   registry_->feed(line, found_);
   if (!found_.empty()) take_reports(line.time);
 }
@@ -293,6 +297,7 @@ void Pipeline::on_tick() {
   const Timestamp now = Clock::now();
   registry_->flush(now, cfg_.detector_quiet, found_);
   take_reports(now);
+  if (logs_) logs_->tick(now);
   if (supervisor_.child_running()) {
     if (auto rss = read_rss_bytes(child_)) last_rss_ = rss;
     if (health_) health_->tick(now);
@@ -332,6 +337,7 @@ void Pipeline::maybe_finish() {
   finishing_ = true;
   tick_.cancel();
   report_end();
+  if (logs_) logs_->flush(Clock::now());  // after the crash event: it never waits behind logs
   if (recorder_) recorder_->child_ended();
   if (auto delay = next_restart()) {
     wait_restart(std::chrono::steady_clock::now() + *delay);

@@ -76,6 +76,12 @@ struct Config {
   std::vector<std::string> in_app_exclude;
   bool fingerprint_local = false;
 
+  // --- structured logs (sinks/log_batcher) ---
+  bool logs = false;                      // forward the child's output lines as Sentry logs
+  std::string logs_min_level = "info";    // trace | debug | info | warn | error | fatal
+  double logs_sample_rate = 1.0;          // share of trace/debug/info logs kept; warn and above always
+  std::uint64_t logs_budget = 1024 * 1024;  // log bytes per minute; 0 = no budget
+
   // --- protection (sinks/scrubber, sinks/crash_loop, sampling) ---
   bool scrub = true;                      // remove secrets before anything is kept
   std::vector<std::string> scrub_patterns;  // extra ECMAScript regexes, each match → [Filtered]

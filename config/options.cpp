@@ -8,6 +8,7 @@
 
 #include "config/dsn.h"
 #include "config/monitor_schedule.h"
+#include "parsers/log_level.h"
 #include "parsers/registry.h"
 #include "parsers/signal_names.h"
 
@@ -260,6 +261,22 @@ std::string set_command(Config& c, Command cmd, std::string_view v) {
 }
 std::string set_help(Config& c, std::string_view v) { return set_command(c, Command::Help, v); }
 std::string set_version(Config& c, std::string_view v) { return set_command(c, Command::Version, v); }
+
+std::string set_logs_min_level(Config& c, std::string_view v) {
+  const auto level = parsers::log_level_from_word(trim(v));
+  if (!level) return "is not one of trace, debug, info, warn, error, fatal";
+  c.logs_min_level = std::string(parsers::log_level_name(*level));
+  return {};
+}
+
+std::string set_logs_sample_rate(Config& c, std::string_view v) {
+  std::string_view rest = trim(v);
+  auto rate = leading_number(rest);
+  if (!rate || !rest.empty() || *rate > 1.0) return "is not a rate between 0 and 1";
+  c.logs_sample_rate = *rate;
+  return {};
+}
+
 void reset_none(Config&) {}
 
 using V = ValueKind;
@@ -359,6 +376,21 @@ std::vector<Option> make_table() {
     {.flag = "--fingerprint-local", .kind = V::Flag, .env = "CRASHWRAP_FINGERPRINT_LOCAL", .json_key = "fingerprint_local",
      .default_text = "off", .example = "true", .help = "group events by crashwrap's local fingerprint instead of the server's",
      .apply = set_flag<&C::fingerprint_local>, .reset = reset_member<&C::fingerprint_local>, .section = "report"},
+    {.flag = "--logs", .kind = V::Flag, .env = "CRASHWRAP_LOGS", .json_key = "logs", .default_text = "off",
+     .example = "true", .help = "send the child's output lines as Sentry structured logs (level, message and fields from JSON, logfmt or text prefixes)",
+     .apply = set_flag<&C::logs>, .reset = reset_member<&C::logs>, .section = "report"},
+    {.flag = "--logs-min-level", .kind = V::Choice, .value_name = "LEVEL", .env = "CRASHWRAP_LOGS_MIN_LEVEL",
+     .json_key = "logs_min_level", .default_text = "info", .example = "warn",
+     .help = "with --logs: lines below this level are not sent (trace, debug, info, warn, error, fatal)",
+     .apply = set_logs_min_level, .reset = reset_member<&C::logs_min_level>, .section = "report"},
+    {.flag = "--logs-sample-rate", .kind = V::Text, .value_name = "RATE", .env = "CRASHWRAP_LOGS_SAMPLE_RATE",
+     .json_key = "logs_sample_rate", .default_text = "1", .example = "0.1",
+     .help = "with --logs: share of trace/debug/info lines sent (warn and above always are)",
+     .apply = set_logs_sample_rate, .reset = reset_member<&C::logs_sample_rate>, .section = "report"},
+    {.flag = "--logs-budget", .kind = V::Size, .value_name = "SIZE", .env = "CRASHWRAP_LOGS_BUDGET",
+     .json_key = "logs_budget", .default_text = "1MiB", .example = "4MiB",
+     .help = "with --logs: log bytes sent per minute; lines over it are dropped and counted (0: no budget)",
+     .apply = set_size<&C::logs_budget>, .reset = reset_member<&C::logs_budget>, .section = "report"},
 
     // ---- protection ----
     {.flag = "--scrub", .negation = "--no-scrub", .kind = V::Flag, .env = "CRASHWRAP_SCRUB", .json_key = "scrub",

@@ -168,7 +168,7 @@ std::optional<std::string> Spool::write_entry(const std::string& id, std::string
     return std::nullopt;
   }
   const std::string path = envelope_path(dir(), Stage::Pending, id);
-  if (int err = write_file_atomic(tmp_path(dir() + "/new", id), path, compressed); err != 0) {
+  if (int err = write_file_atomic(tmp_path(dir() + "/new", id), path, compressed, info.durable); err != 0) {
     ::unlink(rec.c_str());
     save_failed("cannot write " + path, err);
     return std::nullopt;

@@ -182,6 +182,7 @@ class Spool {
     std::string id;                  // "" = the header's event_id, else a random one
     std::string category = "error";
     std::string summary;
+    bool durable = true;             // false: no fsync (logs); a power loss may lose the entry
   };
   // Saves ready envelope bytes (any items: sessions, check-ins, logs, …).
   std::optional<std::string> save_envelope(std::string_view envelope, const SaveInfo& info,
