@@ -431,16 +431,19 @@ void Pipeline::report_end() {
   }
   // The session's final update travels with the fatal event (Sentry counts the
   // crash and the session together), or alone when there is none.
-  std::vector<sinks::EnvelopeItem> extra;
+  std::optional<sinks::EnvelopeItem> update;
   if (health_) {
     if (fatal) health_->on_event(*fatal);
-    if (auto update = health_->finish(session_end(unhandled_crash), now)) {
-      if (fatal) extra.push_back(std::move(*update));
-      else health_->save_alone(std::move(*update), now);
-    }
+    update = health_->finish(session_end(unhandled_crash), now);
+    if (update && !fatal) health_->save_alone(std::move(*update), now);
   }
   if (!fatal) return;
+  std::vector<sinks::EnvelopeItem> extra;
+  if (update) extra.push_back(*update);
   const auto path = save(*fatal, std::move(extra));
+  // An event that was not saved (held back, or the spool refused it) must not
+  // take the end of the session with it.
+  if (!path && update && health_) health_->save_alone(std::move(*update), now);
   const double seconds = static_cast<double>(exit_.duration.count()) / 1000.0;
   diag::run_summary(basename_of(cfg_.argv[0]), exit_.describe(), seconds, fatal->event_id,
                     path ? &*path : nullptr, cfg_.dsns.empty());

@@ -168,3 +168,22 @@ TEST_CASE("a release from the environment (GITHUB_SHA) starts sessions", "[sessi
   REQUIRE(s.size() == 2);
   CHECK(s[0].payload["attrs"]["release"] == "0123456789abcdef");
 }
+
+TEST_CASE("a long run sends periodic ok updates of the same session", "[sessions][integration]") {
+  TempDir dir;
+  Receiver rx;
+  RunResult r = run(with_release(dir.file("spool"), rx, {"--session-update-interval", "300ms"}, {"sleep", "1.5"}), 30s);
+  CHECK(r.exit_code() == 0);
+  std::vector<Item> s = items_of(rx, "session");
+  REQUIRE(s.size() >= 3);
+  std::size_t periodic = 0;
+  for (const Item& i : s) {
+    CHECK(i.payload["sid"] == s[0].payload["sid"]);
+    if (i.payload["status"] == "ok" && !i.payload.contains("init")) {
+      ++periodic;
+      CHECK(i.payload["duration"].get<double>() >= 0.3);
+    }
+  }
+  CHECK(periodic >= 2);
+  CHECK(s.back().payload["status"] == "exited");
+}
