@@ -11,6 +11,8 @@ namespace crashwrap::sinks {
 using parsers::Timestamp;
 using std::chrono::milliseconds;
 
+constexpr milliseconds kRescanGap{100};  // between rescans of a lane with a non-empty queue
+
 struct Dispatcher::Lane {
   config::Dsn dsn;
   std::string key;    // dsn_key(): names the lane's state files
@@ -19,6 +21,7 @@ struct Dispatcher::Lane {
   std::deque<std::string> queue;  // ids found deliverable by the last scan, oldest first
   bool scan_due = true;
   Timestamp next_scan{};
+  Timestamp last_scan{};
   std::optional<Timestamp> next_retry;  // earliest retry-at in the spool
   Timestamp blocked_until{};            // connection backoff of the whole lane
   std::uint32_t failures = 0;           // consecutive connection failures
@@ -165,6 +168,7 @@ std::size_t Dispatcher::left() const {
 void Dispatcher::scan(Lane& lane, Timestamp now) {
   lane.scan_due = false;
   if (options_.one_shot && lane.scanned_once) return;  // one pass over what was there
+  lane.last_scan = now;
   // A manual send and a new start retry now: every retry time counts as reached.
   lane.lenient = options_.one_shot || !lane.scanned_once;
   lane.scanned_once = true;
@@ -185,6 +189,13 @@ bool Dispatcher::start_next(std::size_t index, Timestamp now) {
   Lane& lane = lanes_[index];
   // Bounded so one lane with many unsendable entries cannot starve the loop.
   for (int budget = 256; budget > 0; --budget) {
+    // Something new was saved while a queue (of logs, say) is being worked
+    // off: look again, so a crash goes before the rest of the queue. Throttled,
+    // since a scan reads every pending record.
+    if (!lane.queue.empty() && lane.scan_due && !options_.one_shot &&
+        (now >= lane.last_scan + kRescanGap || now < lane.last_scan)) {
+      scan(lane, now);
+    }
     if (lane.queue.empty()) {
       if (!lane.scan_due && now < lane.next_scan) return false;
       if (options_.one_shot && lane.scanned_once) return false;

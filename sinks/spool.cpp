@@ -49,6 +49,8 @@ std::string summarize(const Json& event) {
   return s.size() > 200 ? s.substr(0, 200) : s;
 }
 
+bool is_log(const SpoolEntry& e) { return e.category == "log_item"; }
+
 }  // namespace
 
 Spool::Spool(SpoolOptions options)
@@ -227,6 +229,7 @@ std::vector<SpoolEntry> Spool::deliverable(std::string_view dsn, Timestamp now) 
       out.push_back(std::move(e));
   }
   oldest_first(out);
+  std::stable_partition(out.begin(), out.end(), [](const SpoolEntry& e) { return !is_log(e); });
   return out;
 }
 
@@ -289,12 +292,21 @@ void Spool::enforce_bounds(const std::string& keep_id) {
   std::size_t files = all.size();
   std::uint64_t bytes = 0;
   for (const auto& e : all) bytes += e.size;
-  // History (sent/, dropped/) goes before anything still owed; each oldest first.
+  // Logs go first (down to the low-water mark), then history (sent/, dropped/),
+  // then anything still owed; each oldest first.
   std::stable_partition(all.begin(), all.end(),
                         [](const SpoolEntry& e) { return e.stage != Stage::Pending; });
+  std::stable_partition(all.begin(), all.end(), [](const SpoolEntry& e) { return is_log(e); });
+  const std::size_t low_files = o.max_files / 10 * 9;
+  const std::uint64_t low_bytes = o.max_bytes / 10 * 9;
   std::map<std::string, std::uint64_t> overflow;  // category → entries
   for (const auto& e : all) {
-    if (files <= o.max_files && bytes <= o.max_bytes) break;
+    const bool within = is_log(e) ? files <= low_files && bytes <= low_bytes
+                                  : files <= o.max_files && bytes <= o.max_bytes;
+    if (within) {
+      if (is_log(e)) continue;
+      break;
+    }
     if (e.id == keep_id) continue;
     if (e.stage == Stage::Pending) {
       const int fd = try_lock_entry(e.path);  // being sent right now: leave it

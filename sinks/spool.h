@@ -21,10 +21,13 @@
 //   again to a DSN added afterwards.
 //
 // Bounds: after each save, while the entries exceed max_files or max_bytes
-// (sizes of the envelope files), the oldest finished entries (sent/, dropped/)
-// are removed first, then the oldest pending ones that nobody has claimed. Each
-// removed pending entry is counted in stats() and in the persisted discarded
-// counters as (queue_overflow, its category), which feed a client report.
+// (sizes of the envelope files), log entries (category log_item, any stage)
+// are removed first, oldest first, down to 90% of both bounds so that a log
+// flood does not pay a full scan per save; then the oldest finished entries
+// (sent/, dropped/), then the oldest pending ones. Pending entries someone has
+// claimed are left alone. Each removed pending entry is counted in stats() and
+// in the persisted discarded counters as (queue_overflow, its category), which
+// feed a client report.
 //
 // Sharing: several crashwrap processes may use one spool. A sender claims an
 // entry with flock(2) on its envelope file; the kernel drops the lock when the
@@ -200,8 +203,9 @@ class Spool {
   std::optional<std::string> read_envelope(const SpoolEntry& entry) const;  // decompressed
 
   // ---- send side (sender thread) ----
-  // Entries in pending/ owed to `dsn` (status Pending, or Retry with retry_at <= now),
-  // oldest first.
+  // Entries in pending/ owed to `dsn` (status Pending, or Retry with retry_at <= now):
+  // every other category before log entries (crashes never wait behind logs),
+  // each oldest first.
   std::vector<SpoolEntry> deliverable(std::string_view dsn, parsers::Timestamp now) const;
   // Entries in pending/ owed to `dsn` at any time (deliverable or waiting to retry).
   std::size_t owed(std::string_view dsn) const;

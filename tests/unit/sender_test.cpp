@@ -403,3 +403,35 @@ TEST_CASE("the same DSN given twice is delivered to once", "[sender]") {
   CHECK(s.spool_empty);
   CHECK(rx.request_count() == 1);
 }
+
+TEST_CASE("an event saved while log envelopes are queued goes before the rest of them", "[sender]") {
+  Receiver rx;
+  rx.set_default_reply(Reply::slow(30ms));
+  Fixture f({rx.dsn()});
+  constexpr int kLogs = 40;
+  {
+    Spool s = f.spool();
+    for (int i = 0; i < kLogs; ++i) {
+      Envelope e;
+      e.header = envelope_header("", parsers::Clock::now(), "");
+      e.items.push_back(log_item(nlohmann::json::array(
+          {{{"timestamp", 1795420800.5}, {"trace_id", std::string(32, 'a')}, {"level", "info"},
+            {"body", "line " + std::to_string(i)}}})));
+      REQUIRE(s.save_envelope(serialize(e), {hex_id(100 + i), "log_item", "1 log"}));
+    }
+  }
+  Sender sender(f.config, f.config.spool_dir);
+  sender.start();
+  REQUIRE(rx.wait_for_envelopes(3, 10s));
+  std::string id = f.save(7);
+  sender.wake();
+  CHECK(sender.flush(20s));
+  std::vector<ReceivedEnvelope> got = rx.envelopes();
+  REQUIRE(got.size() == kLogs + 1);
+  std::size_t at = got.size();
+  for (std::size_t i = 0; i < got.size(); ++i)
+    if (got[i].event_id() == id) at = i;
+  // Saved after three logs had arrived, sent within a few requests, not after all forty.
+  CHECK(at >= 3);
+  CHECK(at < 12);
+}

@@ -528,3 +528,64 @@ TEST_CASE("DSN keys and labels never carry the key or secret", "[spool]") {
   CHECK(stage_name(Stage::Dropped) == "dropped");
   CHECK(dsn_status_name(DsnStatus::Retry) == "retry");
 }
+
+namespace {
+
+std::string log_envelope(int n) {
+  Envelope e;
+  e.header = envelope_header("", kT0, "");
+  e.items.push_back(log_item(nlohmann::json::array(
+      {{{"timestamp", 1795420800.5}, {"trace_id", std::string(32, 'a')}, {"level", "info"},
+        {"body", "line " + std::to_string(n)}}})));
+  return serialize(e);
+}
+
+void save_log(Spool& spool, int n, Timestamp at) {
+  Spool::SaveInfo info;
+  info.id = hex_id(n);
+  info.category = "log_item";
+  info.durable = false;
+  REQUIRE(spool.save_envelope(log_envelope(n), info, at));
+}
+
+}  // namespace
+
+TEST_CASE("log entries are evicted before anything else, down to 90% of the bounds", "[spool]") {
+  TempDir tmp;
+  Spool spool = open_spool(tmp.path(), {kDsnA}, 10);
+  REQUIRE(spool.save(event(1), kT0 + 1s));
+  REQUIRE(spool.save(event(2), kT0 + 2s));
+  {
+    auto c = spool.claim(hex_id(1));  // finished history: still kept before any log
+    REQUIRE(c);
+    REQUIRE(c->mark_sent(kDsnA, kT0 + 3s));
+  }
+  for (int i = 3; i <= 12; ++i) save_log(spool, i, kT0 + std::chrono::seconds(i + 1));
+  // The 11th entry went over 10 files: logs 3 and 4 made room down to 9.
+  std::vector<std::string> expected = {hex_id(1), hex_id(2)};
+  for (int i = 5; i <= 12; ++i) expected.push_back(hex_id(i));
+  CHECK(ids(spool.entries()) == expected);
+  CHECK(spool.stats().evicted_pending == 2);
+  CHECK(spool.stats().evicted_finished == 0);
+  auto discarded = spool.take_discarded();
+  REQUIRE(discarded.size() == 1);
+  CHECK(discarded[0].reason == "queue_overflow");
+  CHECK(discarded[0].category == "log_item");
+  CHECK(discarded[0].quantity == 2);
+}
+
+TEST_CASE("deliverable lists every other category before log entries", "[spool]") {
+  TempDir tmp;
+  Spool spool = open_spool(tmp.path(), {kDsnA});
+  save_log(spool, 1, kT0 + 1s);
+  REQUIRE(spool.save(event(2), kT0 + 2s));
+  save_log(spool, 3, kT0 + 3s);
+  REQUIRE(spool.save(event(4), kT0 + 4s));
+  CHECK(ids(spool.deliverable(kDsnA, kT0 + 5s)) ==
+        std::vector<std::string>{hex_id(2), hex_id(4), hex_id(1), hex_id(3)});
+  // A log entry reads back as saved, without fsync or not.
+  auto f = spool.find(hex_id(1));
+  REQUIRE(f.found == Spool::Found::One);
+  CHECK(f.entry.category == "log_item");
+  CHECK(spool.read_envelope(f.entry) == log_envelope(1));
+}
