@@ -335,6 +335,14 @@ void Loader::finish(const CommandLine& cli) {
                       "fix: crashwrap [options] -- COMMAND [ARGS…] (see crashwrap --help)";
       return;
     }
+    if (c_.monitor_slug.empty() && (!c_.monitor_schedule.empty() || c_.checkin_margin || c_.max_runtime ||
+                                    !c_.monitor_timezone.empty())) {
+      problem("--monitor-schedule, --monitor-timezone, --checkin-margin and --max-runtime describe a monitor" +
+              std::string(kDash) + "fix: name it with --monitor SLUG; ignoring them");
+    } else if (!c_.monitor_slug.empty() && c_.dsns.empty()) {
+      problem("--monitor " + c_.monitor_slug + " has no DSN to send its check-ins to" + std::string(kDash) +
+              "fix: set --dsn or SENTRY_DSN; no check-ins are sent");
+    }
   } else {
     c_.argv = cli.positional;
     std::size_t allowed = c_.command == Command::Show ? 1 : 0;

@@ -57,16 +57,34 @@ TEST_CASE("intervals are a count and a unit", "[monitor_schedule]") {
 
 TEST_CASE("loading: a bad schedule is one warning and no schedule", "[monitor_schedule]") {
   auto r = load(std::vector<std::string>{"--monitor", "nightly", "--monitor-schedule", "0 3 * *", "--", "app"},
-                std::map<std::string, std::string>{});
+                std::map<std::string, std::string>{{"SENTRY_DSN", "http://k@127.0.0.1:9/1"}});
   CHECK(r.config.monitor_slug == "nightly");
   CHECK(r.config.monitor_schedule.empty());
   REQUIRE(r.warnings.size() == 1);
   CHECK(r.warnings[0].find("--monitor-schedule '0 3 * *' has 4 fields, a crontab needs 5") == 0);
-  auto ok = load(std::vector<std::string>{"--monitor-schedule", "0 3 * * *", "--checkin-margin", "5",
-                                          "--max-runtime", "30", "--", "app"},
-                 std::map<std::string, std::string>{});
+  auto ok = load(std::vector<std::string>{"--monitor", "nightly", "--monitor-schedule", "0 3 * * *",
+                                          "--checkin-margin", "5", "--max-runtime", "30", "--", "app"},
+                 std::map<std::string, std::string>{{"SENTRY_DSN", "http://k@127.0.0.1:9/1"}});
   CHECK(ok.warnings.empty());
   CHECK(ok.config.monitor_schedule == "0 3 * * *");
   CHECK(ok.config.checkin_margin == 5u);
   CHECK(ok.config.max_runtime == 30u);
+}
+
+TEST_CASE("loading: monitor options without a monitor or a DSN warn once", "[monitor_schedule]") {
+  using Args = std::vector<std::string>;
+  using Env = std::map<std::string, std::string>;
+  auto orphan = load(Args{"--monitor-schedule", "@daily", "--max-runtime", "5", "--", "app"}, Env{});
+  REQUIRE(orphan.warnings.size() == 1);
+  CHECK(orphan.warnings[0] ==
+        "--monitor-schedule, --monitor-timezone, --checkin-margin and --max-runtime describe a monitor \xe2\x80\x94 "
+        "fix: name it with --monitor SLUG; ignoring them");
+  auto no_dsn = load(Args{"--monitor", "job", "--", "app"}, Env{});
+  REQUIRE(no_dsn.warnings.size() == 1);
+  CHECK(no_dsn.warnings[0] ==
+        "--monitor job has no DSN to send its check-ins to \xe2\x80\x94 fix: set --dsn or SENTRY_DSN; no check-ins are sent");
+  auto strict = load(Args{"--strict", "--monitor", "job", "--", "app"}, Env{});
+  CHECK(strict.refuse);
+  auto fine = load(Args{"--monitor", "job", "--", "app"}, Env{{"SENTRY_DSN", "http://k@127.0.0.1:9/1"}});
+  CHECK(fine.warnings.empty());
 }
