@@ -201,6 +201,13 @@ void insecure_tls() {
        "read and alter crash reports \xe2\x80\x94 use --ca-file for a private CA instead");
 }
 
+void transport_unavailable(std::string_view reason) {
+  static std::atomic<bool> once{false};
+  if (once.exchange(true)) return;
+  warning(reason, "install libcurl4 (apt-get install libcurl4); events stay in the spool and are sent "
+                  "by the next start or `crashwrap send`");
+}
+
 void dsn_unusable(std::string_view redacted, std::string_view error) {
   warning("the DSN " + std::string(redacted) + " is not usable: " + std::string(error) +
               "; its events stay in the spool",

@@ -79,6 +79,8 @@ void logs_over_budget(std::uint64_t budget_bytes);
 // sinks/curl_transport, sinks/sender
 // --insecure: TLS verification is off (printed once per process, even when quiet).
 void insecure_tls();
+// libcurl cannot be loaded (sinks/curl_library): nothing is sent; events stay in the spool (once per process).
+void transport_unavailable(std::string_view reason);
 // A configured DSN does not parse (`redacted` hides its secret); its events stay in the spool.
 void dsn_unusable(std::string_view redacted, std::string_view error);
 // The server refused an envelope for good (HTTP 4xx): it is dropped for that DSN.

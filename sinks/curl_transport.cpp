@@ -1,6 +1,5 @@
 #include "sinks/curl_transport.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,8 +8,10 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 #include "agent/diag.h"
+#include "sinks/curl_library.h"
 
 namespace crashwrap::sinks {
 namespace {
@@ -96,23 +97,26 @@ class CurlTransport final : public Transport {
  public:
   CurlTransport(std::size_t slots, TransportOptions options)
       : options_(std::move(options)), slots_(slots) {
-    curl_global_setup();
-    multi_ = curl_multi_init();
-    for (auto& s : slots_) s.easy = curl_easy_init();
     if (options_.insecure) agent::diag::insecure_tls();
   }
 
   ~CurlTransport() override {
+    CURLM* multi = multi_.load();
+    if (!curl_) return;
     for (auto& s : slots_) {
-      if (s.busy && multi_) curl_multi_remove_handle(multi_, s.easy);
-      if (s.easy) curl_easy_cleanup(s.easy);
-      curl_slist_free_all(s.headers);
+      if (s.busy && multi) curl_->multi_remove_handle(multi, s.easy);
+      if (s.easy) curl_->easy_cleanup(s.easy);
+      curl_->slist_free_all(s.headers);
     }
-    if (multi_) curl_multi_cleanup(multi_);
+    if (multi) curl_->multi_cleanup(multi);
   }
 
   void submit(std::size_t slot, Request request) override {
-    if (slot >= slots_.size() || slots_[slot].busy || !slots_[slot].easy || !multi_) {
+    if (!load()) {
+      ready_.push_back({slot, transport_failure(TransportError::Other, load_error_)});
+      return;
+    }
+    if (slot >= slots_.size() || slots_[slot].busy || !slots_[slot].easy) {
       ready_.push_back({slot, transport_failure(TransportError::Other, "transport slot unavailable")});
       return;
     }
@@ -121,7 +125,7 @@ class CurlTransport final : public Transport {
     s.response = Response{};
     s.error[0] = '\0';
     configure(s);
-    if (curl_multi_add_handle(multi_, s.easy) != CURLM_OK) {
+    if (curl_->multi_add_handle(multi_.load(), s.easy) != CURLM_OK) {
       ready_.push_back({slot, transport_failure(TransportError::Other, "curl_multi_add_handle failed")});
       return;
     }
@@ -136,62 +140,68 @@ class CurlTransport final : public Transport {
       collect();
       if (!ready_.empty() || woken_.exchange(false)) return std::exchange(ready_, {});
       auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left <= milliseconds(0) || !multi_) return {};
-      int numfds = 0;
-      curl_multi_poll(multi_, nullptr, 0, static_cast<int>(std::min<long long>(left.count(), 60'000)),
-                      &numfds);
+      if (left <= milliseconds(0)) return {};
+      const int poll_ms = static_cast<int>(std::min<long long>(left.count(), 60'000));
+      if (CURLM* multi = multi_.load()) {
+        int numfds = 0;
+        curl_->multi_poll(multi, nullptr, 0, poll_ms, &numfds);
+      } else {
+        // Nothing was ever submitted (or libcurl is missing): sleep in short steps.
+        std::this_thread::sleep_for(milliseconds(std::min(poll_ms, 50)));
+      }
     }
   }
 
   void wake() noexcept override {
     woken_.store(true);
-    if (multi_) curl_multi_wakeup(multi_);
+    if (CURLM* multi = multi_.load()) curl_->multi_wakeup(multi);
   }
 
  private:
   void configure(CurlSlot& s) {
     CURL* e = s.easy;
     // A reset keeps the handle's connection and TLS session caches (keep-alive).
-    curl_easy_reset(e);
-    curl_slist_free_all(s.headers);
+    curl_->easy_reset(e);
+    curl_->slist_free_all(s.headers);
     s.headers = nullptr;
-    for (const auto& [k, v] : s.request.headers) s.headers = curl_slist_append(s.headers, (k + ": " + v).c_str());
+    for (const auto& [k, v] : s.request.headers) s.headers = curl_->slist_append(s.headers, (k + ": " + v).c_str());
     // curl would wait up to a second for "100 Continue" before large bodies.
-    s.headers = curl_slist_append(s.headers, "Expect:");
-    curl_easy_setopt(e, CURLOPT_URL, s.request.url.c_str());
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (s.request.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, s.request.method.c_str());
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, s.request.body.data());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.request.body.size()));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, s.headers);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+    s.headers = curl_->slist_append(s.headers, "Expect:");
+    curl_->easy_setopt(e, CURLOPT_URL, s.request.url.c_str());
+    curl_->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (s.request.method != "POST") curl_->easy_setopt(e, CURLOPT_CUSTOMREQUEST, s.request.method.c_str());
+    curl_->easy_setopt(e, CURLOPT_POST, 1L);
+    curl_->easy_setopt(e, CURLOPT_POSTFIELDS, s.request.body.data());
+    curl_->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.request.body.size()));
+    curl_->easy_setopt(e, CURLOPT_HTTPHEADER, s.headers);
+    curl_->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_->easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+    curl_->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(std::min(options_.connect_timeout, options_.timeout).count()));
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &s);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s.error);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, &s);
-    if (!options_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
+    curl_->easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_->easy_setopt(e, CURLOPT_HEADERDATA, &s);
+    curl_->easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_->easy_setopt(e, CURLOPT_ERRORBUFFER, s.error);
+    curl_->easy_setopt(e, CURLOPT_PRIVATE, &s);
+    if (!options_.ca_file.empty()) curl_->easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
     if (options_.insecure) {
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+      curl_->easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_->easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
   }
 
   void collect() {
-    if (!multi_) return;
+    CURLM* multi = multi_.load();
+    if (!multi) return;
     int running = 0;
-    curl_multi_perform(multi_, &running);
+    curl_->multi_perform(multi, &running);
     int left = 0;
-    while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
+    while (CURLMsg* m = curl_->multi_info_read(multi, &left)) {
       if (m->msg != CURLMSG_DONE) continue;
       CurlSlot* s = nullptr;
-      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&s));
+      curl_->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&s));
       CURLcode rc = m->data.result;
-      curl_multi_remove_handle(multi_, m->easy_handle);
+      curl_->multi_remove_handle(multi, m->easy_handle);
       if (!s) continue;
       finish(*s, rc);
     }
@@ -200,7 +210,7 @@ class CurlTransport final : public Transport {
   void finish(CurlSlot& s, CURLcode rc) {
     s.busy = false;
     long status = 0;
-    curl_easy_getinfo(s.easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_->easy_getinfo(s.easy, CURLINFO_RESPONSE_CODE, &status);
     Response r = std::move(s.response);
     // A complete status line and headers mean the server decided; a body cut
     // short afterwards (wrong Content-Length, reset) doesn't change that.
@@ -209,15 +219,33 @@ class CurlTransport final : public Transport {
       r.status = status;
     } else {
       r.error = classify_curl(rc);
-      r.detail = s.error[0] ? std::string(s.error) : std::string(curl_easy_strerror(rc));
+      r.detail = s.error[0] ? std::string(s.error) : std::string(curl_->easy_strerror(rc));
     }
     s.request = Request{};  // free the body now, not at the next submit
     std::size_t index = static_cast<std::size_t>(&s - slots_.data());
     ready_.push_back({index, std::move(r)});
   }
 
+  // Loads libcurl and creates the handles on first use (the sender thread).
+  // multi_ is atomic only because wake() may read it from another thread.
+  bool load() {
+    if (multi_.load()) return true;
+    if (!load_error_.empty()) return false;
+    curl_ = curl_library(&load_error_);
+    if (!curl_) {
+      agent::diag::transport_unavailable(load_error_);
+      return false;
+    }
+    for (auto& s : slots_) s.easy = curl_->easy_init();
+    multi_.store(curl_->multi_init());
+    if (!multi_.load()) load_error_ = "curl_multi_init failed";
+    return multi_.load() != nullptr;
+  }
+
   TransportOptions options_;
-  CURLM* multi_ = nullptr;
+  const CurlLibrary* curl_ = nullptr;
+  std::string load_error_;
+  std::atomic<CURLM*> multi_{nullptr};
   std::vector<CurlSlot> slots_;
   std::vector<Completion> ready_;
   std::atomic<bool> woken_{false};
@@ -326,11 +354,6 @@ Response Transport::execute(std::size_t slot, Request request) {
       if (c.slot == slot) return std::move(c.response);
   }
   return transport_failure(TransportError::Timeout, "no completion");
-}
-
-void curl_global_setup() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 TransportOptions transport_options(const config::Config& c) {

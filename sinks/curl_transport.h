@@ -61,8 +61,6 @@ class Transport {
   Response execute(std::size_t slot, Request request);
 };
 
-// libcurl's process-wide setup, done once (any thread, idempotent).
-void curl_global_setup();
 
 std::unique_ptr<Transport> make_curl_transport(std::size_t slots, const TransportOptions& options);
 std::unique_ptr<Transport> make_disk_transport(std::size_t slots, std::string dir);

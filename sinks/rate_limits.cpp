@@ -1,6 +1,6 @@
 #include "sinks/rate_limits.h"
 
-#include <curl/curl.h>
+#include <time.h>
 
 #include <charconv>
 #include <cmath>
@@ -65,14 +65,26 @@ std::string_view item_category(std::string_view type) noexcept {
   return type;  // attachment, session, transaction, profile, span, feedback, …
 }
 
+// An HTTP-date (RFC 9110 5.6.7): IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT",
+// and the obsolete RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT" and asctime
+// "Sun Nov  6 08:49:37 1994" forms that recipients must accept. Always UTC.
+static std::optional<time_t> parse_http_date(std::string_view value) {
+  const std::string text(value);
+  for (const char* format : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"}) {
+    struct tm tm {};
+    const char* end = ::strptime(text.c_str(), format, &tm);
+    if (end != nullptr && *end == '\0') return ::timegm(&tm);
+  }
+  return std::nullopt;
+}
+
 std::optional<milliseconds> parse_retry_after(std::string_view value, Timestamp now) {
   value = trim(value);
   if (value.empty()) return std::nullopt;
   if (auto secs = parse_seconds(value)) return to_length(*secs);
-  std::string text(value);
-  time_t when = curl_getdate(text.c_str(), nullptr);
-  if (when < 0) return std::nullopt;
-  auto at = std::chrono::system_clock::from_time_t(when);
+  const auto when = parse_http_date(value);
+  if (!when) return std::nullopt;
+  auto at = std::chrono::system_clock::from_time_t(*when);
   if (at <= now) return milliseconds(0);
   auto d = std::chrono::duration_cast<milliseconds>(at - now);
   return d > kMaxLimit ? kMaxLimit : d;

@@ -104,7 +104,6 @@ std::unique_ptr<Dispatcher> Sender::Impl::make_dispatcher(bool one_shot) {
   std::optional<Spool> spool = Spool::open(std::move(o), error);
   if (!spool) return nullptr;  // the event loop has said so already
   spool->reclaim_stale();
-  curl_global_setup();
   DispatchOptions opts;
   opts.compression = config.compression;
   opts.one_shot = one_shot;

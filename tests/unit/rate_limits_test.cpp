@@ -67,6 +67,10 @@ TEST_CASE("Retry-After as an HTTP date", "[rate_limits]") {
   REQUIRE(d);
   CHECK(*d == 30s);
   CHECK(parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", t0) == 0ms);
+  // The obsolete forms recipients must accept (RFC 9110 5.6.7).
+  CHECK(parse_retry_after("Tuesday, 14-Nov-23 22:13:50 GMT", t0) == std::optional<std::chrono::milliseconds>(30s));
+  CHECK(parse_retry_after("Tue Nov 14 22:14:20 2023", t0) == std::optional<std::chrono::milliseconds>(60s));
+  CHECK_FALSE(parse_retry_after("Tue, 14 Nov 2023 22:13:50 GMT trailing", t0));
   CHECK_FALSE(parse_retry_after("", t0));
   CHECK_FALSE(parse_retry_after("-5", t0));
 }
