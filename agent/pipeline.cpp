@@ -158,8 +158,8 @@ RunOutcome Pipeline::run() {
   create_registry();
   supervisor_.install();  // before spawning: no SIGCHLD may be missed
   outcome.pid1 = supervisor_.pid1();
+  if (cfg_.logs && spool_) logs_ = sinks::spool_log_batcher(cfg_, 0, *spool_, [this] { sender_.wake(); });
   if (!spawn_child(outcome)) return outcome;
-  if (cfg_.logs && spool_) logs_ = sinks::spool_log_batcher(cfg_, child_, *spool_, [this] { sender_.wake(); });
   sender_.start();
   arm_tick();
   io_.run();
@@ -241,6 +241,7 @@ bool Pipeline::spawn_child(RunOutcome& outcome) {
   }
   outcome.spawned = true;
   child_ = spawned.pid;
+  if (logs_) logs_->child_started(child_);
   if (recorder_) recorder_->child_started(child_, started_, oom_before_);
   health_.emplace(cfg_, spool_ ? &*spool_ : nullptr, recorder_ ? &*recorder_ : nullptr, [this] { sender_.wake(); });
   health_->started(started_);

@@ -6,6 +6,7 @@
 
 #include "agent/diag.h"
 #include "sinks/envelope.h"
+#include "sinks/scrubber.h"
 #include "sinks/spool.h"
 
 namespace crashwrap::sinks {
@@ -182,6 +183,12 @@ LogBatcher::LogBatcher(LogBatcherOptions options, Save save, Discard discard, Sc
   batch_.assign(kItemsOpen);
 }
 
+void LogBatcher::child_started(int pid) {
+  opts_.pid = pid;
+  common_stdout_ = common_attributes(opts_, "stdout");
+  common_stderr_ = common_attributes(opts_, "stderr");
+}
+
 void LogBatcher::add(const parsers::Line& line) {
   parser_.parse(line.text, record_);
   add(record_, line.stream, line.time);
@@ -321,8 +328,11 @@ std::unique_ptr<LogBatcher> spool_log_batcher(const config::Config& config, int 
   auto discard = [spool](std::string_view reason, std::uint64_t n) mutable {
     spool.add_discarded(reason, "log_item", n);
   };
+  LogBatcher::Scrub scrub;
+  if (Scrubber scrubber = Scrubber::from(config); scrubber.enabled())
+    scrub = [scrubber](std::string& text) { scrubber.scrub(text); };
   auto batcher = std::make_unique<LogBatcher>(log_batcher_options(config, child_pid), std::move(save),
-                                              std::move(discard));
+                                              std::move(discard), std::move(scrub));
   const std::uint64_t budget = config.logs_budget;
   batcher->on_budget_exceeded([budget] { agent::diag::logs_over_budget(budget); });
   return batcher;

@@ -52,7 +52,7 @@ struct LogBatcherOptions {
   std::size_t max_payload_bytes = 512 * 1024;   // well under the 1 MiB item limit
   std::chrono::milliseconds flush_interval{1000};
   std::string release, environment, server_name;
-  int pid = 0;                                  // the child's
+  int pid = 0;                                  // the child's; 0 = not known (left out)
   std::string trace_id;                         // 32 lowercase hex; "" = a random one
   std::uint64_t seed = 0;                       // sampling; 0 = random
 };
@@ -88,6 +88,9 @@ class LogBatcher {
   // Flushes whatever is batched and reports every drop.
   void flush(parsers::Timestamp now);
 
+  // A (new) child runs: its pid is the process.pid of the logs added from now on.
+  void child_started(int pid);
+
   // Called once when the budget first drops a line (a diag warning).
   void on_budget_exceeded(std::function<void()> warn) { budget_warn_ = std::move(warn); }
 
@@ -121,10 +124,12 @@ class LogBatcher {
   LogBatcherStats stats_;
 };
 
-// The batcher as the pipeline runs it: batches saved to `spool` (category
-// log_item, without fsync: logs are the first thing to give up), drops counted
-// in the spool's discarded counters, `saved` called after each saved batch (to
-// wake the sender), one diag warning the first time the budget drops a line.
+// The batcher as the pipeline runs it: bodies and string attributes scrubbed
+// of secrets (sinks/scrubber.h, unless --no-scrub), batches saved to `spool`
+// (category log_item, without fsync: logs are the first thing to give up),
+// drops counted in the spool's discarded counters, `saved` called after each
+// saved batch (to wake the sender), one diag warning the first time the budget
+// drops a line.
 std::unique_ptr<LogBatcher> spool_log_batcher(const config::Config& config, int child_pid, Spool spool,
                                               std::function<void()> saved);
 

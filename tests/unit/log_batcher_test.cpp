@@ -339,3 +339,20 @@ TEST_CASE("a batch the spool refuses is counted", "[log_batcher]") {
   CHECK(b.stats().save_failures == 1);
   CHECK(b.batched() == 0);
 }
+
+TEST_CASE("process.pid follows the child: unknown before it starts, new after a restart", "[log_batcher]") {
+  Saved s;
+  LogBatcherOptions o = options();
+  o.pid = 0;
+  LogBatcher b = batcher(s, o);
+  add(b, "before the child");
+  b.child_started(100);
+  add(b, "first lifetime");
+  b.child_started(200);
+  add(b, "second lifetime");
+  b.flush(kT0);
+  Json logs = logs_of(s.envelopes.at(0));
+  CHECK_FALSE(logs[0]["attributes"].contains("process.pid"));
+  CHECK(logs[1]["attributes"]["process.pid"]["value"] == 100);
+  CHECK(logs[2]["attributes"]["process.pid"]["value"] == 200);
+}
