@@ -322,8 +322,9 @@ void FlightRecorder::on_line(const parsers::Line& line) {
     const auto* s = static_cast<const unsigned char*>(src);
     const std::size_t first = std::min<std::size_t>(n, ring_size_ - pos);
     std::memcpy(ring + pos, s, first);
-    std::memcpy(ring, s + first, n - first);
-    pos = (pos + n) % ring_size_;
+    if (first < n) std::memcpy(ring, s + first, n - first);
+    pos += n;  // n < ring_size_: one subtraction instead of a division per copy
+    if (pos >= ring_size_) pos -= ring_size_;
   };
   put(prefix, kPrefix);
   put(line.text.data(), text_len);
