@@ -37,8 +37,11 @@ std::uint32_t rarest_triple(std::string_view a) {
   return best;
 }
 
+// The two bytes as one load (the same function indexes and scans, so byte order doesn't matter).
 inline std::uint16_t pair_key(const unsigned char* p) noexcept {
-  return static_cast<std::uint16_t>(p[0] | (static_cast<unsigned>(p[1]) << 8));
+  std::uint16_t k;
+  std::memcpy(&k, p, 2);
+  return k;
 }
 
 inline std::uint16_t triple_key(const unsigned char* p) noexcept {
@@ -63,12 +66,12 @@ void AnchorIndex::add(std::string_view anchor, std::uint64_t bits) {
   std::uint16_t key = 0;
   if (anchor.size() == 2) {
     every_position_ = true;
-    set(pairs_, pair_key(a));
+    pairs_[pair_key(a)] = 1;
     key = pair_key(a);  // a bucket key like the triples': every entry is verified by comparison
   } else {
     offset = rarest_triple(anchor);
-    set(pairs_, pair_key(a + offset));
-    set(pairs_, pair_key(a + offset + 1));
+    pairs_[pair_key(a + offset)] = 1;
+    pairs_[pair_key(a + offset + 1)] = 1;
     key = triple_key(a + offset);
     set(triples_, key);
   }
@@ -99,9 +102,9 @@ std::uint64_t AnchorIndex::scan(std::string_view s) const noexcept {
   const unsigned char* p = bytes(s);
   std::uint64_t hits = 0;
   if (!every_position_) {
-    for (std::size_t i = 0; i + 1 < n; i += 2) {
-      if (!test(pairs_, pair_key(p + i))) continue;
-      // The pair is the first or the second of an indexed triple.
+    const std::uint8_t* pairs = pairs_.data();
+    auto at = [&](std::size_t i) {
+      // The pair at i is the first or the second of an indexed triple.
       if (i + 2 < n) {
         std::uint16_t k = triple_key(p + i);
         if (test(triples_, k)) hits = confirm(s, i, k, hits);
@@ -110,12 +113,22 @@ std::uint64_t AnchorIndex::scan(std::string_view s) const noexcept {
         std::uint16_t k = triple_key(p + i - 1);
         if (test(triples_, k)) hits = confirm(s, i - 1, k, hits);
       }
+    };
+    std::size_t i = 0;
+    // Two steps per test: an ordinary stretch costs one branch per four bytes.
+    for (; i + 3 < n; i += 4) {
+      const std::uint8_t a = pairs[pair_key(p + i)], b = pairs[pair_key(p + i + 2)];
+      if ((a | b) == 0) continue;
+      if (a != 0) at(i);
+      if (b != 0) at(i + 2);
     }
+    for (; i + 1 < n; i += 2)
+      if (pairs[pair_key(p + i)] != 0) at(i);
     return hits;
   }
   for (std::size_t i = 0; i + 1 < n; ++i) {
     std::uint16_t pk = pair_key(p + i);
-    if (!test(pairs_, pk)) continue;
+    if (pairs_[pk] == 0) continue;
     if (i + 2 < n) {
       std::uint16_t k = triple_key(p + i);
       if (test(triples_, k)) hits = confirm(s, i, k, hits);

@@ -3,7 +3,8 @@
 // bytes and no call for an ordinary line.
 //
 // Each anchor is indexed by its least frequent three adjacent bytes c0 c1 c2:
-// both byte pairs (c0c1, c1c2) go into a 64 Ki-bit pair table and the triple
+// both byte pairs (c0c1, c1c2) go into a 64 KiB pair table (a byte per pair:
+// one load and a test per step, no shifts) and the triple
 // into a 64 Ki-bit triple table. The scan looks at the pair at every other
 // position only, since one of an occurrence's two pairs always starts at an
 // even position; a pair hit is confirmed by the triple table before any
@@ -32,7 +33,7 @@ class AnchorIndex {
   };
   std::uint64_t confirm(std::string_view s, std::size_t pos, std::uint16_t key, std::uint64_t hits) const noexcept;
 
-  std::vector<std::uint64_t> pairs_ = std::vector<std::uint64_t>(65536 / 64, 0);
+  std::vector<std::uint8_t> pairs_ = std::vector<std::uint8_t>(65536, 0);
   std::vector<std::uint64_t> triples_ = std::vector<std::uint64_t>(65536 / 64, 0);
   std::vector<std::uint16_t> bucket_of_ = std::vector<std::uint16_t>(65536, 0);  // key → 1 + bucket
   std::vector<std::vector<Entry>> buckets_;
