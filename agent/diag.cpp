@@ -135,6 +135,12 @@ void detectors_rejected(std::string_view error) {
   warning(error, "all detectors are used");
 }
 
+void crash_loop_suppressed(std::string_view title, std::uint64_t seen, std::size_t limit) {
+  note("crash loop: " + std::string(title) + " happened " + std::to_string(seen) +
+       " times in the window; events over --crash-loop-limit " + std::to_string(limit) +
+       " are counted, not saved, and the count is sent when the window ends");
+}
+
 void restarting(std::string_view program, std::string_view how, double delay_seconds, std::size_t n,
                 std::size_t max) {
   char secs[32];

@@ -55,6 +55,11 @@ void abandoned_run(std::string_view program, int pid, std::string_view event_id,
                    const std::string* saved_path);
 // --detectors named something unknown (`error` lists the valid names); all detectors run.
 void detectors_rejected(std::string_view error);
+
+// sinks/protection
+// The first event over --crash-loop-limit in this process (`seen`: events of
+// that fingerprint in the window); later ones are counted silently.
+void crash_loop_suppressed(std::string_view title, std::uint64_t seen, std::size_t limit);
 // --restart: "crashwrap: restarting <program> (it <how>) in <s>s — restart <n>[ of <max>]"
 void restarting(std::string_view program, std::string_view how, double delay_seconds, std::size_t n,
                 std::size_t max);

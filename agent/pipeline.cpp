@@ -31,6 +31,7 @@
 #include "parsers/registry.h"
 #include "parsers/verdict.h"
 #include "sinks/event_builder.h"
+#include "sinks/protection.h"
 #include "sinks/log_batcher.h"
 #include "sinks/sender.h"
 #include "sinks/spool.h"
@@ -126,6 +127,7 @@ class Pipeline {
   std::vector<parsers::OomCounter> oom_before_;
   std::optional<std::uint64_t> last_rss_;
   sinks::Sender sender_;
+  sinks::Protection protection_{cfg_};  // scrubbing, sampling, crash-loop limits
   std::unique_ptr<sinks::LogBatcher> logs_;  // --logs
   boost::asio::steady_timer tick_;
   boost::asio::steady_timer flush_timer_;
@@ -155,6 +157,7 @@ RunOutcome Pipeline::run() {
   open_spool();
   cgroup_ = CgroupProbe::discover(0);
   recover_abandoned_runs();
+  if (spool_) protection_.save_ended_windows(*spool_);
   create_registry();
   supervisor_.install();  // before spawning: no SIGCHLD may be missed
   outcome.pid1 = supervisor_.pid1();
@@ -270,8 +273,9 @@ void Pipeline::on_data(parsers::Stream stream, std::string_view bytes, Timestamp
 
 // Stage: each line → output tail, flight recorder, detectors.
 void Pipeline::on_line(const parsers::Line& line) {
-  tail_.push(line);
-  if (recorder_) recorder_->on_line(line);
+  const parsers::Line& kept = protection_.kept_line(line);  // secrets never reach the tail or the disk
+  tail_.push(kept);
+  if (recorder_) recorder_->on_line(kept);
   if (logs_) logs_->add(line);
   registry_->feed(line, found_);
   if (!found_.empty()) take_reports(line.time);
@@ -481,7 +485,9 @@ sinks::RunFacts Pipeline::facts(bool running) const {
 
 std::optional<std::string> Pipeline::save(const sinks::BuiltEvent& event, std::vector<sinks::EnvelopeItem> extra) {
   if (!spool_) return std::nullopt;
-  auto path = spool_->save(event, Clock::now(), std::move(extra));
+  const auto admitted = protection_.admit(event, *spool_);
+  if (!admitted) return std::nullopt;
+  auto path = spool_->save(*admitted, Clock::now(), std::move(extra));
   if (path) sender_.wake();
   return path;
 }

@@ -299,6 +299,17 @@ bool Scrubber::scrub(std::string& text) const {
   return changed;
 }
 
+bool Scrubber::has_secrets(std::string_view text) const {
+  if (!enabled_ || text.empty()) return false;
+  Ranges ranges;
+  find_builtin(text, ranges);
+  if (!ranges.empty()) return true;
+  if (patterns_)
+    for (const std::regex& re : *patterns_)
+      if (std::regex_search(text.begin(), text.end(), re)) return true;
+  return false;
+}
+
 void Scrubber::scrub_json(nlohmann::json& value) const {
   if (enabled_) scrub_json_value(*this, value, false);
 }

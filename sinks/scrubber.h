@@ -55,6 +55,9 @@ class Scrubber {
 
   // Replaces secrets in `text` in place. true when something was replaced.
   bool scrub(std::string& text) const;
+  // Whether scrub() would change `text` (no copy, no allocation on a clean
+  // line without user patterns).
+  bool has_secrets(std::string_view text) const;
   // Every string inside `value` (object keys are kept as they are).
   void scrub_json(nlohmann::json& value) const;
   // The event JSON and every attachment's data (output tail, hs_err files, …).
