@@ -161,7 +161,7 @@ BuiltEvent crash_loop_summary_event(const config::Config& cfg, const CrashLoopSu
              {"level", "warning"},
              {"logger", "crashwrap"},
              {"sdk", {{"name", "crashwrap"}, {"version", CRASHWRAP_VERSION}}},
-             {"message",
+             {"logentry",
               {{"formatted", b.title + " (over --crash-loop-limit " + std::to_string(cfg.crash_loop_limit) +
                                  " per " + format_window(cfg.crash_loop_window) + ")"}}},
              {"tags", std::move(tags)},

@@ -7,7 +7,7 @@
 // first after the window has ended:
 //   - the next full event of that fingerprint carries it (extra
 //     "crashwrap.suppressed": N, tag "crashwrap.crash_loop": "suppressed"), or
-//   - one summary event (level warning, message "… N more events …", the same
+//   - one summary event (level warning, logentry "… N more events …", the same
 //     tags, extra window_start/window_end) saved by the first crashwrap that
 //     notices the ended window: at its start, or when it saves any event.
 // Suppressed events are not client-reported: they are not lost, the summary

@@ -158,7 +158,7 @@ TEST_CASE("summary and carried events", "[crash_loop]") {
   CHECK(e.event["tags"]["team"] == "core");
   CHECK(e.event["release"] == "app@1");
   CHECK(e.event["extra"]["crashwrap.window_start"] == "2023-11-14T22:13:20.000Z");
-  const std::string msg = e.event["message"]["formatted"];
+  const std::string msg = e.event["logentry"]["formatted"];
   CHECK(msg.find("42 more events like \"SIGSEGV: Segmentation fault\"") != std::string::npos);
   CHECK(msg.find("--crash-loop-limit 5 per 1h") != std::string::npos);
   CHECK(e.fingerprint == "abc123");
