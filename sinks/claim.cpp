@@ -59,8 +59,12 @@ bool Claim::update(std::string_view dsn, DsnDelivery delivery) {
   } else {
     ds.push_back(std::move(delivery));
   }
+  // A log entry's record is not fsynced (as its envelope was not): after a
+  // power loss a log batch may be sent twice, never lost for lack of a record.
+  const bool durable = entry_.category != "log_item";
   if (write_file_atomic(tmp_path(dir + "/records", "." + entry_.id), record_path(dir, entry_.id),
-                        record_json(entry_).dump(-1, ' ', false, Json::error_handler_t::replace)) != 0)
+                        record_json(entry_).dump(-1, ' ', false, Json::error_handler_t::replace),
+                        durable) != 0)
     return false;
   const auto& dsns = shared_->options.dsns;
   if (entry_.stage != Stage::Pending || dsns.empty()) return true;

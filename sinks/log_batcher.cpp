@@ -190,6 +190,12 @@ void LogBatcher::child_started(int pid) {
 }
 
 void LogBatcher::add(const parsers::Line& line) {
+  // Once this minute's budget is spent, a flood costs no parsing.
+  if (window_full_ && line.time >= window_start_ && line.time < window_start_ + kWindow) {
+    ++stats_.over_budget;
+    ++unreported_budget_;
+    return;
+  }
   parser_.parse(line.text, record_);
   add(record_, line.stream, line.time);
 }
@@ -269,9 +275,11 @@ bool LogBatcher::within_budget(std::size_t bytes, Timestamp time) {
   if (time < window_start_ || time >= window_start_ + kWindow) {
     window_start_ = time;
     window_bytes_ = 0;
+    window_full_ = false;
   }
   if (window_bytes_ + bytes > opts_.budget_bytes_per_minute) {
     if (stats_.over_budget == 0 && budget_warn_) budget_warn_();
+    window_full_ = true;
     return false;
   }
   window_bytes_ += bytes;

@@ -18,7 +18,9 @@
 //   2. trace/debug/info: kept with probability sample_rate, else dropped as
 //      sample_rate; warn and above are never sampled;
 //   3. a byte budget per minute (serialized log bytes, fixed one-minute
-//      windows): a log over it is dropped as ratelimit_backoff; 0 = no budget.
+//      windows): a log over it is dropped as ratelimit_backoff, and so is
+//      every later line of that window, unparsed (a flood costs no parsing;
+//      lines below min_level are then counted too); 0 = no budget.
 // A batch is flushed when it holds max_items logs, when its payload passes
 // max_payload_bytes, and by tick() once its oldest log is flush_interval old.
 // Dropped counts go to the discard callback (data category log_item) at most
@@ -118,6 +120,7 @@ class LogBatcher {
   parsers::Timestamp first_{};                 // when the oldest batched log was added
   parsers::Timestamp window_start_{};
   std::uint64_t window_bytes_ = 0;
+  bool window_full_ = false;                   // a log did not fit: the rest of the window is dropped
   std::uint64_t unreported_sampled_ = 0, unreported_budget_ = 0;
   parsers::Timestamp last_report_{};
   std::mt19937_64 rng_;

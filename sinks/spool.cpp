@@ -51,6 +51,8 @@ std::string summarize(const Json& event) {
 
 bool is_log(const SpoolEntry& e) { return e.category == "log_item"; }
 
+constexpr std::uint64_t kLogSavesPerScan = 64;
+
 }  // namespace
 
 Spool::Spool(SpoolOptions options)
@@ -146,7 +148,7 @@ std::optional<std::string> Spool::save_envelope(std::string_view envelope, const
   auto path = write_entry(id, *compressed, info, now);
   if (!path) return std::nullopt;
   counters_->saved.fetch_add(1);
-  enforce_bounds(id);
+  enforce_bounds(id, info.category == "log_item", compressed->size());
   return path;
 }
 
@@ -283,11 +285,21 @@ std::size_t Spool::reclaim_stale() {
   return removed;
 }
 
-void Spool::enforce_bounds(const std::string& keep_id) {
+void Spool::enforce_bounds(const std::string& keep_id, bool log_entry, std::uint64_t saved_bytes) {
   const SpoolOptions& o = shared_->options;
+  Counters& c = *counters_;
+  const std::uint64_t est_files = c.est_files.fetch_add(1) + 1;
+  const std::uint64_t est_bytes = c.est_bytes.fetch_add(saved_bytes) + saved_bytes;
+  if (log_entry && c.unscanned_saves.fetch_add(1) < kLogSavesPerScan && est_files < o.max_files &&
+      est_bytes < o.max_bytes)
+    return;
   FileLock lock(dir() + "/spool.lock");
   // The common case (within bounds) costs one stat per entry, no record reads.
-  if (const Usage u = usage(dir()); u.files <= o.max_files && u.bytes <= o.max_bytes) return;
+  const Usage u = usage(dir());
+  c.unscanned_saves = 0;
+  c.est_files = u.files;
+  c.est_bytes = u.bytes;
+  if (u.files <= o.max_files && u.bytes <= o.max_bytes) return;
   auto all = entries();
   std::size_t files = all.size();
   std::uint64_t bytes = 0;
@@ -324,6 +336,8 @@ void Spool::enforce_bounds(const std::string& keep_id) {
     --files;
     bytes -= e.size;
   }
+  c.est_files = files;
+  c.est_bytes = bytes;
   if (!overflow.empty()) add_discarded_locked("queue_overflow", overflow);
 }
 

@@ -27,7 +27,9 @@
 // (sent/, dropped/), then the oldest pending ones. Pending entries someone has
 // claimed are left alone. Each removed pending entry is counted in stats() and
 // in the persisted discarded counters as (queue_overflow, its category), which
-// feed a client report.
+// feed a client report. A log save looks at the directory only every 64 saves
+// or when its own count says the bounds are near (a flood of log batches must
+// not stat every entry per batch); other processes' saves are seen then.
 //
 // Sharing: several crashwrap processes may use one spool. A sender claims an
 // entry with flock(2) on its envelope file; the kernel drops the lock when the
@@ -237,11 +239,13 @@ class Spool {
     std::atomic<std::uint64_t> saved{0}, save_failures{0}, evicted_pending{0},
         evicted_finished{0}, attachments_dropped{0};
     std::atomic<bool> warned{false};
+    // Usage as of the last scan plus the log entries saved since (see enforce_bounds).
+    std::atomic<std::uint64_t> est_files{0}, est_bytes{0}, unscanned_saves{~0ull};
   };
   explicit Spool(SpoolOptions options);
   std::optional<std::string> write_entry(const std::string& id, std::string_view compressed,
                                          const SaveInfo& info, parsers::Timestamp now);
-  void enforce_bounds(const std::string& keep_id);
+  void enforce_bounds(const std::string& keep_id, bool log_entry, std::uint64_t saved_bytes);
   bool add_discarded_locked(std::string_view reason,
                             const std::map<std::string, std::uint64_t>& by_category);
   void save_failed(std::string_view what, int err);
