@@ -15,7 +15,7 @@ struct Range {
 using Ranges = std::vector<Range>;
 
 // What each byte may start: the single pass below looks only at these.
-enum Trigger : std::uint8_t { None, Separator, At, UpperA, Dash, Digit };
+enum Trigger : std::uint8_t { None, Separator, At, UpperA, Dash, Digit, Space };
 
 constexpr std::array<std::uint8_t, 256> make_triggers() {
   std::array<std::uint8_t, 256> t{};
@@ -23,6 +23,7 @@ constexpr std::array<std::uint8_t, 256> make_triggers() {
   t['@'] = At;
   t['A'] = UpperA;
   t['-'] = Dash;
+  t[' '] = Space;
   for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = Digit;
   return t;
 }
@@ -158,7 +159,7 @@ bool luhn(std::string_view digits) {
 // digit must be 2–6 (the card networks' ranges), which keeps 13-digit
 // millisecond timestamps and most ids out.
 void card_numbers(std::string_view t, Ranges& out) {
-  std::string digits;
+  char buf[20];
   std::size_t i = 0;
   while (i < t.size()) {
     if (!is_digit(t[i]) || (i > 0 && is_alnum(t[i - 1])) || (i > 1 && t[i - 1] == '.' && is_digit(t[i - 2]))) {
@@ -166,11 +167,13 @@ void card_numbers(std::string_view t, Ranges& out) {
       continue;
     }
     const std::size_t start = i;
-    digits.clear();
+    std::size_t count = 0;
     std::size_t end = i;
     while (end < t.size()) {
       if (is_digit(t[end])) {
-        digits.push_back(t[end++]);
+        if (count < sizeof buf) buf[count] = t[end];
+        ++count;
+        ++end;
       } else if ((t[end] == ' ' || t[end] == '-') && end + 1 < t.size() && is_digit(t[end + 1]) &&
                  is_digit(t[end - 1])) {
         ++end;
@@ -180,27 +183,43 @@ void card_numbers(std::string_view t, Ranges& out) {
     }
     const bool alone = end == t.size() || !(is_alnum(t[end]) || (t[end] == '.' && end + 1 < t.size() &&
                                                                     is_digit(t[end + 1])));
-    if (alone && digits.size() >= 13 && digits.size() <= 19 && digits[0] >= '2' && digits[0] <= '6' &&
-        luhn(digits))
+    if (alone && count >= 13 && count <= 19 && buf[0] >= '2' && buf[0] <= '6' &&
+        luhn(std::string_view(buf, count)))
       out.push_back({start, end});
     i = end;
   }
 }
 
 void find_builtin(std::string_view t, Ranges& out) {
-  std::size_t digits = 0;
+  // `run`: digits of the current card-like run (single spaces or dashes between
+  // digits continue it); the card scan runs only when one reaches 13.
+  std::size_t run = 0;
+  bool card = false;
   const auto* p = reinterpret_cast<const unsigned char*>(t.data());
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    switch (kTriggers[p[i]]) {
-      case None: break;
+  const std::size_t n = t.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t kind = kTriggers[p[i]];
+    if (kind == None) {  // most bytes: skip the whole stretch
+      run = 0;
+      while (i + 1 < n && kTriggers[p[i + 1]] == None) ++i;
+      continue;
+    }
+    if (kind == Digit) {
+      card |= ++run >= 13;
+      continue;
+    }
+    if (run > 0 && !((p[i] == ' ' || p[i] == '-') && i + 1 < n && is_digit(t[i + 1]))) run = 0;
+    switch (kind) {
       case Separator: key_value(t, i, out); break;
       case At: url_userinfo(t, i, out); break;
       case UpperA: aws_key_id(t, i, out); break;
-      case Dash: private_key(t, i, out); break;
-      case Digit: ++digits; break;
+      case Dash:
+        if (i + 10 < n && p[i + 1] == '-') private_key(t, i, out);
+        break;
+      default: break;
     }
   }
-  if (digits >= 13) card_numbers(t, out);
+  if (card) card_numbers(t, out);
 }
 
 bool apply(std::string& text, Ranges& ranges) {
