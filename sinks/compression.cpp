@@ -32,15 +32,22 @@ std::optional<std::string> gzip_compress(std::string_view data, int level) {
 }
 
 std::optional<std::string> zstd_compress(std::string_view data, int level) {
-  ZSTD_CCtx* ctx = ZSTD_createCCtx();
+  // One context per thread, reused: creating one costs more than compressing
+  // a small envelope (a batch of logs is saved every second or hundred lines).
+  struct Context {
+    ZSTD_CCtx* ctx = ZSTD_createCCtx();
+    ~Context() { ZSTD_freeCCtx(ctx); }
+  };
+  thread_local Context local;
+  ZSTD_CCtx* ctx = local.ctx;
   if (ctx == nullptr) return std::nullopt;
+  ZSTD_CCtx_reset(ctx, ZSTD_reset_session_and_parameters);
   // The frame checksum lets a damaged spool file be told from a valid one.
   ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level < 0 ? 3 : level);
   ZSTD_CCtx_setParameter(ctx, ZSTD_c_checksumFlag, 1);
   std::string out;
   out.resize(ZSTD_compressBound(data.size()));
   const std::size_t n = ZSTD_compress2(ctx, out.data(), out.size(), data.data(), data.size());
-  ZSTD_freeCCtx(ctx);
   if (ZSTD_isError(n)) return std::nullopt;
   out.resize(n);
   return out;

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "agent/diag.h"
+#include "sinks/background_saver.h"
 #include "sinks/envelope.h"
 #include "sinks/scrubber.h"
 #include "sinks/spool.h"
@@ -19,6 +20,8 @@ using parsers::Timestamp;
 constexpr std::string_view kItemsOpen = "{\"items\":[";
 constexpr auto kReportEvery = std::chrono::seconds(1);
 constexpr auto kWindow = std::chrono::minutes(1);
+// Log bytes waiting for the saver thread before batches are dropped.
+constexpr std::size_t kMaxQueuedLogBytes = 16 * 1024 * 1024;
 constexpr std::string_view kSeverity[] = {"1", "5", "9", "13", "17", "21"};  // by LogLevel
 
 std::uint64_t random_u64() {
@@ -294,6 +297,7 @@ void LogBatcher::tick(Timestamp now) {
 void LogBatcher::flush(Timestamp now) {
   if (count_ > 0) save_batch(now);
   report_drops(now, true);
+  if (flush_wait_) flush_wait_();
 }
 
 void LogBatcher::save_batch(Timestamp now) {
@@ -324,14 +328,22 @@ void LogBatcher::report_drops(Timestamp now, bool force) {
 
 std::unique_ptr<LogBatcher> spool_log_batcher(const config::Config& config, int child_pid, Spool spool,
                                               std::function<void()> saved) {
-  auto save = [spool, saved](std::string_view envelope, std::size_t items) mutable {
-    Spool::SaveInfo info;
-    info.category = "log_item";
-    info.summary = std::to_string(items) + (items == 1 ? " log" : " logs");
-    info.durable = false;
-    if (!spool.save_envelope(envelope, info)) return false;
-    if (saved) saved();
-    return true;
+  // Batches are compressed and written on the saver's thread; when too many
+  // wait (the disk is slower than the child's output), a batch is dropped and
+  // counted, never the passthrough slowed.
+  auto saver = std::make_shared<BackgroundSaver>(
+      [spool, saved](std::string_view envelope, std::size_t items) mutable {
+        Spool::SaveInfo info;
+        info.category = "log_item";
+        info.summary = std::to_string(items) + (items == 1 ? " log" : " logs");
+        info.durable = false;
+        if (spool.save_envelope(envelope, info) && saved) saved();
+      },
+      kMaxQueuedLogBytes);
+  auto save = [spool, saver](std::string_view envelope, std::size_t items) mutable {
+    if (saver->push(std::string(envelope), items)) return true;
+    spool.add_discarded("queue_overflow", "log_item", items);
+    return false;
   };
   auto discard = [spool](std::string_view reason, std::uint64_t n) mutable {
     spool.add_discarded(reason, "log_item", n);
@@ -343,6 +355,7 @@ std::unique_ptr<LogBatcher> spool_log_batcher(const config::Config& config, int 
                                               std::move(discard), std::move(scrub));
   const std::uint64_t budget = config.logs_budget;
   batcher->on_budget_exceeded([budget] { agent::diag::logs_over_budget(budget); });
+  batcher->on_flush([saver] { saver->drain(); });
   return batcher;
 }
 

@@ -95,6 +95,8 @@ class LogBatcher {
 
   // Called once when the budget first drops a line (a diag warning).
   void on_budget_exceeded(std::function<void()> warn) { budget_warn_ = std::move(warn); }
+  // Called at the end of flush(): saves that run elsewhere finish here.
+  void on_flush(std::function<void()> wait) { flush_wait_ = std::move(wait); }
 
   const LogBatcherStats& stats() const noexcept { return stats_; }
   std::size_t batched() const noexcept { return count_; }
@@ -111,6 +113,7 @@ class LogBatcher {
   Discard discard_;
   Scrub scrub_;
   std::function<void()> budget_warn_;
+  std::function<void()> flush_wait_;
   parsers::LogLineParser parser_;
   parsers::LogRecord record_;
   std::string common_stdout_, common_stderr_;  // the fixed attributes, as JSON members

@@ -132,7 +132,7 @@ TEST_CASE("250 lines arrive in batches of at most 100 logs", "[logs][integration
   CHECK(bodies.count("stdout 00000250"));
 }
 
-TEST_CASE("--logs-min-level keeps only what is at or above it", "[logs][integration]") {
+TEST_CASE("the minimum level (--logs-min-level) keeps only what is at or above it", "[logs][integration]") {
   TempDir dir;
   Receiver rx;
   RunResult r = run(wrap(dir.file("spool"), {"--dsn", rx.dsn(), "--logs", "--logs-min-level", "warn"},
