@@ -9,6 +9,11 @@
 //      ended window carries the count; summaries of other ended windows are
 //      saved to the spool here.
 //   3. the Scrubber (sinks/scrubber.h) on a copy: event JSON and attachments.
+// Lines are scrubbed one at a time: a private key printed over several lines
+// keeps its body lines in the output tail and the flight record (a file in the
+// spool, 0600, deleted at the end of the run); every event built from them drops
+// them (the attachment is scrubbed as one text, breadcrumbs between the key's
+// markers are filtered).
 // Event loop only (one Protection per pipeline).
 #pragma once
 

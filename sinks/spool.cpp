@@ -41,8 +41,8 @@ std::string summarize(const Json& event) {
     s = ex.value("type", "");
     if (ex.contains("value") && ex["value"].is_string())
       s += (s.empty() ? "" : ": ") + ex["value"].get<std::string>();
-  } else if (event.contains("message")) {
-    const Json& m = event["message"];
+  } else if (event.contains("message") || event.contains("logentry")) {
+    const Json& m = event.contains("logentry") ? event["logentry"] : event["message"];
     s = m.is_string() ? m.get<std::string>() : m.value("formatted", "");
   }
   s = s.substr(0, s.find('\n'));

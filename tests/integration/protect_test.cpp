@@ -86,6 +86,9 @@ TEST_CASE("a crash loop of 200 runs: limit full events, the rest counted and sum
   CHECK(summary["extra"]["crashwrap.suppressed"] == 195);
   CHECK(summary["tags"]["crashwrap.crash_loop"] == "summary");
   CHECK(summary["tags"]["crashwrap.fingerprint"] == full[0]["tags"]["crashwrap.fingerprint"]);
+  std::size_t listed = 0;  // `crashwrap list` names it
+  for (const auto& e : spool_entries(spool)) listed += e.summary.rfind("crash loop: 195 more events like", 0) == 0;
+  CHECK(listed == 1);
   // Claimed once.
   RunResult again = run(wrap(spool, {"--dsn", rx.dsn(), "--crash-loop-window", "1ms"}, {"exit", "0"}), 30s);
   CHECK(again.exit_code() == 0);
