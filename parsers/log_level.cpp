@@ -252,6 +252,8 @@ LogAttribute& LogRecord::add(std::string_view key, LogAttribute::Type type) {
   return a;
 }
 
+constexpr std::size_t kMaxPrefixToken = 80;
+
 std::optional<LogLevel> text_line_level(std::string_view line) noexcept {
   std::size_t pos = 0;
   while (pos < line.size() && is_space(line[pos])) ++pos;
@@ -262,7 +264,9 @@ std::optional<LogLevel> text_line_level(std::string_view line) noexcept {
   pos = 0;
   for (int n = 0; n < kTextScanTokens && pos < line.size(); ++n) {
     std::size_t end = pos;
-    while (end < line.size() && !is_space(line[end])) ++end;
+    while (end < line.size() && !is_space(line[end]) && end - pos <= kMaxPrefixToken) ++end;
+    // A token this long is neither a level nor a timestamp, logger or thread name: the message.
+    if (end - pos > kMaxPrefixToken) return std::nullopt;
     const std::string_view token = line.substr(pos, end - pos);
     const bool tab_after = end < line.size() && line[end] == '\t';
     if (auto l = token_level(token, tab_after)) return l;

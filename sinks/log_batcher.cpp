@@ -2,6 +2,9 @@
 
 #include <sys/random.h>
 
+#include <array>
+#include <atomic>
+#include <charconv>
 #include <cstdio>
 
 #include "agent/diag.h"
@@ -43,17 +46,20 @@ std::string random_trace_id() {
 // Appends `s` as a JSON string body (no quotes): escapes what JSON requires
 // and replaces bytes that are not valid UTF-8 with U+FFFD, since child output
 // may hold anything and the server refuses invalid JSON text.
+// Bytes a JSON string takes as they are (printable ASCII but '"' and '\\').
+constexpr auto kPlainJson = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
 void append_escaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::size_t i = 0;
   while (i < s.size()) {
     // Runs of plain ASCII are copied in one go.
     std::size_t j = i;
-    while (j < s.size()) {
-      const auto c = static_cast<unsigned char>(s[j]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++j;
-    }
+    while (j < s.size() && kPlainJson[static_cast<unsigned char>(s[j])]) ++j;
     out.append(s.data() + i, j - i);
     i = j;
     if (i >= s.size()) break;
@@ -153,10 +159,14 @@ std::string common_attributes(const LogBatcherOptions& o, std::string_view strea
 
 void append_timestamp(std::string& out, Timestamp t) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  // seconds "." six digits of microseconds, without printf's cost per log
   char buf[32];
-  const int n = std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(us / 1000000),
-                              static_cast<long long>(us % 1000000));
-  out.append(buf, static_cast<std::size_t>(n));
+  char* end = std::to_chars(buf, buf + sizeof buf, us / 1000000).ptr;
+  *end++ = '.';
+  long long frac = us % 1000000;
+  if (frac < 0) frac += 1000000;
+  for (int i = 5; i >= 0; --i, frac /= 10) end[i] = static_cast<char>('0' + frac % 10);
+  out.append(buf, static_cast<std::size_t>(end + 6 - buf));
 }
 
 }  // namespace
@@ -330,19 +340,22 @@ std::unique_ptr<LogBatcher> spool_log_batcher(const config::Config& config, int 
                                               std::function<void()> saved) {
   // Batches are compressed and written on the saver's thread; when too many
   // wait (the disk is slower than the child's output), a batch is dropped and
-  // counted, never the passthrough slowed.
+  // counted, never the passthrough slowed. The count reaches the spool from
+  // the saver's thread too: the event loop never waits for the spool's lock.
+  auto overflow = std::make_shared<std::atomic<std::uint64_t>>(0);
   auto saver = std::make_shared<BackgroundSaver>(
-      [spool, saved](std::string_view envelope, std::size_t items) mutable {
+      [spool, saved, overflow](std::string_view envelope, std::size_t items) mutable {
         Spool::SaveInfo info;
         info.category = "log_item";
         info.summary = std::to_string(items) + (items == 1 ? " log" : " logs");
         info.durable = false;
         if (spool.save_envelope(envelope, info) && saved) saved();
+        if (const std::uint64_t n = overflow->exchange(0)) spool.add_discarded("queue_overflow", "log_item", n);
       },
       kMaxQueuedLogBytes);
-  auto save = [spool, saver](std::string_view envelope, std::size_t items) mutable {
+  auto save = [saver, overflow](std::string_view envelope, std::size_t items) {
     if (saver->push(std::string(envelope), items)) return true;
-    spool.add_discarded("queue_overflow", "log_item", items);
+    overflow->fetch_add(items);  // counted by the saver after its current save
     return false;
   };
   auto discard = [spool](std::string_view reason, std::uint64_t n) mutable {
@@ -355,7 +368,10 @@ std::unique_ptr<LogBatcher> spool_log_batcher(const config::Config& config, int 
                                               std::move(discard), std::move(scrub));
   const std::uint64_t budget = config.logs_budget;
   batcher->on_budget_exceeded([budget] { agent::diag::logs_over_budget(budget); });
-  batcher->on_flush([saver] { saver->drain(); });
+  batcher->on_flush([saver, overflow, spool]() mutable {
+    saver->drain();
+    if (const std::uint64_t n = overflow->exchange(0)) spool.add_discarded("queue_overflow", "log_item", n);
+  });
   return batcher;
 }
 
