@@ -141,6 +141,15 @@ void crash_loop_suppressed(std::string_view title, std::uint64_t seen, std::size
        " are counted, not saved, and the count is sent when the window ends");
 }
 
+void run_summary_held_back(std::string_view program, std::string_view how, double seconds,
+                           std::string_view event_id, std::size_t limit) {
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.1f", seconds < 0 ? 0.0 : seconds);
+  note(std::string(program) + " " + std::string(how) + " after " + secs + "s \xe2\x80\x94 event " +
+       std::string(event_id.substr(0, 8)) + "\xe2\x80\xa6 not saved: crash loop (over --crash-loop-limit " +
+       std::to_string(limit) + " in the window; counted, and the count is sent when the window ends)");
+}
+
 void restarting(std::string_view program, std::string_view how, double delay_seconds, std::size_t n,
                 std::size_t max) {
   char secs[32];

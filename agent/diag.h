@@ -60,6 +60,10 @@ void detectors_rejected(std::string_view error);
 // The first event over --crash-loop-limit in this process (`seen`: events of
 // that fingerprint in the window); later ones are counted silently.
 void crash_loop_suppressed(std::string_view title, std::uint64_t seen, std::size_t limit);
+// The end of a run whose event was held back by crash-loop protection (instead of run_summary):
+// "crashwrap: <program> <how> after <s.s>s — event <8 hex>… not saved: crash loop (…)"
+void run_summary_held_back(std::string_view program, std::string_view how, double seconds,
+                           std::string_view event_id, std::size_t limit);
 // --restart: "crashwrap: restarting <program> (it <how>) in <s>s — restart <n>[ of <max>]"
 void restarting(std::string_view program, std::string_view how, double delay_seconds, std::size_t n,
                 std::size_t max);

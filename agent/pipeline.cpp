@@ -450,6 +450,11 @@ void Pipeline::report_end() {
   // take the end of the session with it.
   if (!path && update && health_) health_->save_alone(std::move(*update), now);
   const double seconds = static_cast<double>(exit_.duration.count()) / 1000.0;
+  if (!path && protection_.held_back(fatal->event_id)) {
+    diag::run_summary_held_back(basename_of(cfg_.argv[0]), exit_.describe(), seconds, fatal->event_id,
+                                cfg_.crash_loop_limit);
+    return;
+  }
   diag::run_summary(basename_of(cfg_.argv[0]), exit_.describe(), seconds, fatal->event_id,
                     path ? &*path : nullptr, cfg_.dsns.empty());
 }

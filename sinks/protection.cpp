@@ -46,7 +46,8 @@ std::optional<BuiltEvent> Protection::admit(const BuiltEvent& event, Spool& spoo
     CrashLoopUpdate u = crash_loop_admit(spool, crash_loop_, event.fingerprint, event.title, now);
     save_summaries(spool, u.ended, now);
     if (!u.verdict.keep) {
-      if (!told_suppressed_) {
+      held_back_ = event.event_id;
+      if (!told_suppressed_ && !is_fatal(event)) {  // a fatal one is told by the run's summary line
         told_suppressed_ = true;
         agent::diag::crash_loop_suppressed(event.title, u.verdict.in_window, cfg_.crash_loop_limit);
       }

@@ -52,6 +52,8 @@ class Protection {
   std::size_t save_ended_windows(Spool& spool, parsers::Timestamp now = parsers::Clock::now());
 
   const Scrubber& scrubber() const noexcept { return scrubber_; }
+  // Whether admit() held this event back for crash-loop protection.
+  bool held_back(std::string_view event_id) const noexcept { return held_back_ == event_id; }
 
  private:
   bool sampled_out(const BuiltEvent& event);
@@ -64,6 +66,7 @@ class Protection {
   std::string line_text_;
   parsers::Line line_;
   bool told_suppressed_ = false;
+  std::string held_back_;  // event id of the last event over the crash-loop limit
 };
 
 }  // namespace crashwrap::sinks

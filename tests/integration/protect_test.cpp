@@ -3,6 +3,7 @@
 // the app's own output keeps them; --sample-rate drops handled errors only.
 #include <csignal>
 #include <filesystem>
+#include <set>
 
 #include <catch2/catch.hpp>
 
@@ -35,12 +36,15 @@ std::string all_files(const std::string& dir) {
   return all;
 }
 
+// Distinct events in arrival order (delivery is at-least-once: a resend is not a new event).
 std::vector<nlohmann::json> events(const Receiver& rx) {
   std::vector<nlohmann::json> out;
+  std::set<std::string> seen;
   for (const auto& env : rx.envelopes())
-    if (env.item("event")) out.push_back(env.event());
+    if (env.item("event") && seen.insert(env.event_id()).second) out.push_back(env.event());
   return out;
 }
+std::size_t distinct_events(const Receiver& rx) { return events(rx).size(); }
 
 // A Python traceback the child survives: a handled, logged error.
 std::vector<std::string> handled_error_then(std::vector<std::string> rest) {
@@ -80,7 +84,7 @@ TEST_CASE("a crash loop of 200 runs: limit full events, the rest counted and sum
   // with the count, sent by the next crashwrap that runs, even a clean one.
   RunResult next = run(wrap(spool, {"--dsn", rx.dsn(), "--crash-loop-window", "1ms"}, {"exit", "0"}), 30s);
   CHECK(next.exit_code() == 0);
-  REQUIRE(rx.wait_for([](const Receiver& r) { return event_count(r) == 6; }, 30s));
+  REQUIRE(rx.wait_for([](const Receiver& r) { return distinct_events(r) == 6; }, 30s));
   const nlohmann::json summary = events(rx).back();
   CHECK(summary["level"] == "warning");
   CHECK(summary["extra"]["crashwrap.suppressed"] == 195);
@@ -92,7 +96,7 @@ TEST_CASE("a crash loop of 200 runs: limit full events, the rest counted and sum
   // Claimed once.
   RunResult again = run(wrap(spool, {"--dsn", rx.dsn(), "--crash-loop-window", "1ms"}, {"exit", "0"}), 30s);
   CHECK(again.exit_code() == 0);
-  CHECK(event_count(rx) == 6);
+  CHECK(distinct_events(rx) == 6);
   CHECK(rx.problems().empty());
 }
 
@@ -113,7 +117,7 @@ TEST_CASE("suppressed counts ride on the next full event of a new window", "[pro
   REQUIRE(write_spool_state(spool, "crash-loop.json", state.dump()));
   RunResult r = run(wrap(spool, {"--dsn", rx.dsn(), "--crash-loop-limit", "1"}, {"abort"}), 30s);
   CHECK(r.term_signal() == SIGABRT);
-  REQUIRE(rx.wait_for([](const Receiver& x) { return event_count(x) >= 1; }, 30s));
+  REQUIRE(rx.wait_for([](const Receiver& x) { return distinct_events(x) >= 1; }, 30s));
   // Delivered: the summary (claimed at start) and the first full events.
   std::uint64_t counted = 0;
   for (const auto& e : events(rx)) counted += e.contains("extra") ? e["extra"].value("crashwrap.suppressed", 0u) : 0u;
@@ -191,7 +195,7 @@ TEST_CASE("--sample-rate 0 drops handled errors (client report: sample_rate), fa
   opts.insert(opts.end(), kFastVerdict.begin(), kFastVerdict.end());
   RunResult r = run(wrap(spool, opts, handled_error_then({"segv"})), 30s);
   CHECK(r.term_signal() == SIGSEGV);
-  REQUIRE(rx.wait_for([](const Receiver& x) { return event_count(x) == 1; }, 30s));
+  REQUIRE(rx.wait_for([](const Receiver& x) { return distinct_events(x) == 1; }, 30s));
   // The client report rides on a later envelope: a second run delivers it.
   RunResult r2 = run(wrap(spool, {"--dsn", rx.dsn()}, {"exit", "3"}), 30s);
   CHECK(r2.exit_code() == 3);
@@ -209,6 +213,20 @@ TEST_CASE("--sample-rate 1 keeps handled errors", "[protect][integration]") {
   opts.insert(opts.end(), kFastVerdict.begin(), kFastVerdict.end());
   RunResult r = run(wrap(dir.file("spool"), opts, handled_error_then({"exit", "0"})), 30s);
   CHECK(r.exit_code() == 0);
-  REQUIRE(rx.wait_for([](const Receiver& x) { return event_count(x) == 1; }, 30s));
+  REQUIRE(rx.wait_for([](const Receiver& x) { return distinct_events(x) == 1; }, 30s));
   CHECK(events(rx)[0]["exception"]["values"].back()["mechanism"]["handled"] == true);
+}
+
+TEST_CASE("a crash held back by the crash-loop limit says so in its summary line", "[protect][integration]") {
+  TempDir dir;
+  const std::string spool = dir.file("spool");
+  RunResult first = run(wrap(spool, {"--crash-loop-limit", "1"}, {"exit", "3"}), 30s);
+  CHECK(first.exit_code() == 3);
+  CHECK(first.err.find("saved to ") != std::string::npos);
+  RunResult second = run(wrap(spool, {"--crash-loop-limit", "1"}, {"exit", "3"}), 30s);
+  CHECK(second.exit_code() == 3);
+  CHECK(second.err.find("\xe2\x80\xa6 not saved: crash loop (over --crash-loop-limit 1 in the window") !=
+        std::string::npos);
+  CHECK(second.err.find("could not be saved") == std::string::npos);
+  CHECK(spool_entries(spool).size() == 1);
 }
