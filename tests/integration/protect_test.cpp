@@ -163,7 +163,7 @@ TEST_CASE("secrets are scrubbed from the spool and the wire, never from the app'
   CHECK(on_wire.find("Authorization: [Filtered]") != std::string::npos);
 }
 
-TEST_CASE("--no-scrub keeps the text as printed", "[protect][integration]") {
+TEST_CASE("scrubbing off (--no-scrub) keeps the text as printed", "[protect][integration]") {
   TempDir dir;
   const std::string spool = dir.file("spool");
   RunResult r = run(wrap(spool, {"--no-scrub"}, {"err", "password=hunter2", "exit", "3"}), 30s);
@@ -186,7 +186,7 @@ TEST_CASE("a bad --scrub-pattern is one warning and the app runs", "[protect][in
   CHECK(text.find("order [Filtered]") != std::string::npos);
 }
 
-TEST_CASE("--sample-rate 0 drops handled errors (client report: sample_rate), fatal ones still go",
+TEST_CASE("sample rate 0 drops handled errors (client report: sample_rate), fatal ones still go",
           "[protect][integration]") {
   TempDir dir;
   Receiver rx;
@@ -206,7 +206,7 @@ TEST_CASE("--sample-rate 0 drops handled errors (client report: sample_rate), fa
   CHECK(rx.problems().empty());
 }
 
-TEST_CASE("--sample-rate 1 keeps handled errors", "[protect][integration]") {
+TEST_CASE("sample rate 1 keeps handled errors", "[protect][integration]") {
   TempDir dir;
   Receiver rx;
   std::vector<std::string> opts = {"--dsn", rx.dsn()};
