@@ -414,7 +414,6 @@ void Pipeline::start_lifetime() {
   arm_tick();
 }
 
-
 // Stage: the final reports and the exit → events → spool → summary line.
 void Pipeline::report_end() {
   const Timestamp now = Clock::now();

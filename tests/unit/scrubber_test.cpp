@@ -156,3 +156,19 @@ TEST_CASE("configuration: --no-scrub, patterns, and a bad pattern warns and is l
   auto off = crashwrap::config::load({"--no-scrub", "--", "true"}, {});
   CHECK_FALSE(Scrubber::from(off.config).enabled());
 }
+
+TEST_CASE("secrets are found at every offset of the eight-byte skip, after long plain stretches", "[scrubber]") {
+  const std::string secrets[] = {"password=hunter2", "user AKIAIOSFODNN7EXAMPLE", "card 4111 1111 1111 1111",
+                                 "https://key:pw@example.com/1", "-----BEGIN RSA PRIVATE KEY-----"};
+  for (const std::string& secret : secrets) {
+    for (std::size_t pad = 0; pad < 20; ++pad) {
+      const std::string text = std::string(pad, 'q') + " " + std::string(pad % 9, 'x') + secret + " tail";
+      INFO("text: " << text);
+      CHECK(scrubbed(text) != text);
+      CHECK(scrubbed(text).find("[Filtered]") != std::string::npos);
+    }
+  }
+  // Letters, spaces and UTF-8 only: nothing to find, nothing changed.
+  const std::string plain = "the quick brown fox jumps over the lazy dog \xc3\xa9\xc3\xa8 again and again and again";
+  CHECK(scrubbed(plain) == plain);
+}
