@@ -1,5 +1,6 @@
 #include "parsers/anchor_index.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace crashwrap::parsers {
@@ -59,6 +60,12 @@ const unsigned char* bytes(std::string_view s) noexcept { return reinterpret_cas
 
 }  // namespace
 
+std::uint16_t AnchorIndex::bucket(std::uint16_t key) const noexcept {
+  auto at = std::lower_bound(bucket_of_.begin(), bucket_of_.end(), key,
+                             [](const std::pair<std::uint16_t, std::uint16_t>& e, std::uint16_t k) { return e.first < k; });
+  return at != bucket_of_.end() && at->first == key ? at->second : 0;
+}
+
 void AnchorIndex::add(std::string_view anchor, std::uint64_t bits) {
   if (anchor.size() < 2) return;
   const unsigned char* a = bytes(anchor);
@@ -75,16 +82,19 @@ void AnchorIndex::add(std::string_view anchor, std::uint64_t bits) {
     key = triple_key(a + offset);
     set(triples_, key);
   }
-  if (bucket_of_[key] == 0) {
+  std::uint16_t b = bucket(key);
+  if (b == 0) {
     buckets_.emplace_back();
-    bucket_of_[key] = static_cast<std::uint16_t>(buckets_.size());
+    b = static_cast<std::uint16_t>(buckets_.size());
+    auto at = std::lower_bound(bucket_of_.begin(), bucket_of_.end(), std::make_pair(key, std::uint16_t{0}));
+    bucket_of_.insert(at, {key, b});
   }
-  buckets_[bucket_of_[key] - 1u].push_back({anchor, bits, offset});
+  buckets_[b - 1u].push_back({anchor, bits, offset});
 }
 
 std::uint64_t AnchorIndex::confirm(std::string_view s, std::size_t pos, std::uint16_t key,
                                    std::uint64_t hits) const noexcept {
-  std::uint16_t b = bucket_of_[key];
+  const std::uint16_t b = bucket(key);
   if (b == 0) return hits;
   for (const Entry& e : buckets_[b - 1u]) {
     if ((hits & e.bits) == e.bits) continue;
