@@ -36,7 +36,7 @@ now() { date +%s.%N; }
 fill_spool() {
   local spool=$1 i
   for ((i = 0; i < N; i++)); do
-    "$CRASHWRAP" --spool "$spool" --quiet -- "$TESTAPP" err "Traceback line $i" err "  more context $i" exit 3 \
+    "$CRASHWRAP" --spool "$spool" --quiet --crash-loop-limit 0 -- "$TESTAPP" err "Traceback line $i" err "  more context $i" exit 3 \
       2>/dev/null || true
   done
 }
