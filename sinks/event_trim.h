@@ -41,6 +41,9 @@ TrimReport trim_event(nlohmann::json& event, std::size_t max_bytes = kMaxEventBy
 // Size of the compact JSON (invalid UTF-8 counted as replaced).
 std::size_t json_size(const nlohmann::json& value);
 
+// Length of the valid UTF-8 sequence starting at s[i] (i < s.size()), or 0
+// when invalid (overlong forms, surrogates, code points above U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
 // `text` with every invalid UTF-8 sequence replaced by U+FFFD.
 std::string valid_utf8(std::string_view text);
 bool is_valid_utf8(std::string_view text);

@@ -10,6 +10,7 @@
 #include "agent/diag.h"
 #include "sinks/background_saver.h"
 #include "sinks/envelope.h"
+#include "sinks/event_trim.h"
 #include "sinks/scrubber.h"
 #include "sinks/spool.h"
 
@@ -43,9 +44,6 @@ std::string random_trace_id() {
   return id;
 }
 
-// Appends `s` as a JSON string body (no quotes): escapes what JSON requires
-// and replaces bytes that are not valid UTF-8 with U+FFFD, since child output
-// may hold anything and the server refuses invalid JSON text.
 // Bytes a JSON string takes as they are (printable ASCII but '"' and '\\').
 constexpr auto kPlainJson = [] {
   std::array<bool, 256> t{};
@@ -53,6 +51,9 @@ constexpr auto kPlainJson = [] {
   return t;
 }();
 
+// Appends `s` as a JSON string body (no quotes): escapes what JSON requires
+// and replaces bytes that are not valid UTF-8 with U+FFFD, since child output
+// may hold anything and the server refuses invalid JSON text.
 void append_escaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::size_t i = 0;
@@ -80,19 +81,7 @@ void append_escaped(std::string& out, std::string_view s) {
       ++i;
       continue;
     }
-    const std::size_t n = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool ok = n > 0 && i + n <= s.size();
-    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
-    if (ok && n == 2) ok = c >= 0xc2;  // overlong
-    if (ok && n == 3) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);  // overlong, surrogates
-    }
-    if (ok && n == 4) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = c <= 0xf4 && !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
-    }
-    if (ok) {
+    if (const std::size_t n = utf8_sequence_length(s, i); n > 0) {
       out.append(s.data() + i, n);
       i += n;
     } else {
