@@ -1,7 +1,6 @@
 #include "sinks/background_saver.h"
 
-#include <pthread.h>
-#include <signal.h>
+#include "sinks/background_thread.h"
 
 namespace crashwrap::sinks {
 
@@ -25,17 +24,7 @@ bool BackgroundSaver::push(std::string envelope, std::size_t items) {
     queued_bytes_ += envelope.size();
     queue_.push_back({std::move(envelope), items});
   }
-  if (!thread_.joinable()) {
-    // The thread inherits this mask: signals stay with the event loop.
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    thread_ = std::thread([this] {
-      pthread_setname_np(pthread_self(), "cw-logs");
-      run();
-    });
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  }
+  if (!thread_.joinable()) thread_ = start_background_thread("cw-logs", [this] { run(); });
   wake_.notify_one();
   return true;
 }

@@ -1,7 +1,5 @@
 #include "sinks/sender.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 
 #include "agent/diag.h"
 #include "config/dsn.h"
+#include "sinks/background_thread.h"
 #include "sinks/curl_transport.h"
 #include "sinks/dispatcher.h"
 #include "sinks/spool.h"
@@ -49,20 +48,6 @@ struct Sender::Impl {
 };
 
 namespace {
-
-// The thread must not take signals meant for the event loop's signal_set.
-class BlockAllSignals {
- public:
-  BlockAllSignals() {
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old_);
-  }
-  ~BlockAllSignals() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
-
- private:
-  sigset_t old_;
-};
 
 milliseconds until(Timestamp t, Timestamp now) {
   if (t <= now) return milliseconds(0);
@@ -119,9 +104,7 @@ void Sender::start() {
   s.running = true;
   s.stopping = false;
   s.dispatcher = dispatcher.get();
-  BlockAllSignals blocked;
-  s.thread = std::thread([&s, d = std::move(dispatcher)]() mutable {
-    pthread_setname_np(pthread_self(), "cw-sender");
+  s.thread = start_background_thread("cw-sender", [&s, d = std::move(dispatcher)]() mutable {
     s.loop(*d);
     {
       std::lock_guard<std::mutex> lock(s.mu);
