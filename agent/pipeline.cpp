@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -92,7 +93,9 @@ class Pipeline {
   void open_spool();
   void recover_abandoned_runs();
   void create_registry();
-  bool spawn_child(RunOutcome& outcome);
+  bool spawn_child(RunOutcome& outcome);  // launch_child + attach_child
+  bool launch_child(RunOutcome& outcome);
+  void attach_child();
   void start_pump(std::unique_ptr<Pump>& pump, parsers::Stream stream, int child_fd);
   void on_data(parsers::Stream stream, std::string_view bytes, Timestamp now);
   void on_line(const parsers::Line& line);
@@ -141,6 +144,7 @@ class Pipeline {
   bool descendants_done_ = false;
   bool finishing_ = false;
   int last_wait_status_ = 0;      // of the latest child, for crashwrap's own exit
+  int child_out_ = -1, child_err_ = -1;  // read ends between launch_child and attach_child
   RestartPolicy restart_;
   boost::asio::steady_timer restart_timer_;
   std::optional<RunHealth> health_;  // this lifetime's session and check-ins
@@ -154,15 +158,24 @@ RunOutcome Pipeline::run() {
     outcome.exit_code = 127;
     return outcome;
   }
-  open_spool();
+  // The child first: its exec and dynamic loading overlap with the rest of
+  // crashwrap's set-up below (on another core, or while we wait on I/O). Its
+  // output waits in the pipes until the pumps start.
   cgroup_ = CgroupProbe::discover(0);
+  supervisor_.install();  // before spawning: no SIGCHLD may be missed
+  outcome.pid1 = supervisor_.pid1();
+  if (!launch_child(outcome)) {
+    open_spool();  // still report what an earlier, killed crashwrap left behind
+    recover_abandoned_runs();
+    if (recorder_) recorder_->remove();
+    return outcome;
+  }
+  open_spool();
   recover_abandoned_runs();
   if (spool_) protection_.save_ended_windows(*spool_);
   create_registry();
-  supervisor_.install();  // before spawning: no SIGCHLD may be missed
-  outcome.pid1 = supervisor_.pid1();
   if (cfg_.logs && spool_) logs_ = sinks::spool_log_batcher(cfg_, 0, *spool_, [this] { sender_.wake(); });
-  if (!spawn_child(outcome)) return outcome;
+  attach_child();
   sender_.start();
   arm_tick();
   io_.run();
@@ -215,6 +228,13 @@ void Pipeline::create_registry() {
 }
 
 bool Pipeline::spawn_child(RunOutcome& outcome) {
+  if (!launch_child(outcome)) return false;
+  attach_child();
+  return true;
+}
+
+// Pipes, the OOM counters before the start, and the child itself.
+bool Pipeline::launch_child(RunOutcome& outcome) {
   const char* path_env = std::getenv("PATH");
   SpawnRequest rq;
   rq.argv = cfg_.argv;
@@ -244,14 +264,20 @@ bool Pipeline::spawn_child(RunOutcome& outcome) {
   }
   outcome.spawned = true;
   child_ = spawned.pid;
+  child_out_ = out[0];
+  child_err_ = err[0];
+  return true;
+}
+
+// The running child's record, session, exit watch and output pumps.
+void Pipeline::attach_child() {
   if (logs_) logs_->child_started(child_);
   if (recorder_) recorder_->child_started(child_, started_, oom_before_);
   health_.emplace(cfg_, spool_ ? &*spool_ : nullptr, recorder_ ? &*recorder_ : nullptr, [this] { sender_.wake(); });
   health_->started(started_);
   supervisor_.watch(child_, [this](int status) { on_child_exit(status); });
-  start_pump(out_pump_, parsers::Stream::Stdout, out[0]);
-  start_pump(err_pump_, parsers::Stream::Stderr, err[0]);
-  return true;
+  start_pump(out_pump_, parsers::Stream::Stdout, std::exchange(child_out_, -1));
+  start_pump(err_pump_, parsers::Stream::Stderr, std::exchange(child_err_, -1));
 }
 
 // Stage: child pipe → passthrough → lines.

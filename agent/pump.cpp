@@ -151,7 +151,7 @@ Pump::Pump(boost::asio::io_context& io, parsers::Stream stream, int child_fd, in
       retry_timer_(io),
       on_data_(std::move(on_data)),
       on_finished_(std::move(on_finished)),
-      buffer_(kChunk) {
+      buffer_(new char[kChunk]) {
   ::fcntl(child_fd, F_SETFL, ::fcntl(child_fd, F_GETFL) | O_NONBLOCK);  // our own pipe end
   boost::system::error_code ec;
   child_.assign(child_fd, ec);
@@ -178,20 +178,20 @@ void Pump::start() { read_some(); }
 void Pump::read_some() {
   if (fast_) return read_some_fast();
   for (int burst = 0; burst < kBurst; ++burst) {
-    std::size_t want = buffer_.size();
+    std::size_t want = kChunk;
     if (budget_) {
       if (*budget_ == 0) return finish();
       want = std::min<std::uint64_t>(want, *budget_);
     }
-    ssize_t n = ::read(child_.native_handle(), buffer_.data(), want);
+    ssize_t n = ::read(child_.native_handle(), buffer_.get(), want);
     if (n > 0) {
       const auto len = static_cast<std::size_t>(n);
       bytes_read_ += len;
       if (budget_) *budget_ -= len;
-      pending_ = std::string_view(buffer_.data(), len);
+      pending_ = std::string_view(buffer_.get(), len);
       const auto now = parsers::Clock::now();
       const bool flushed = flush_pending();  // passthrough first, analysis second
-      on_data_(std::string_view(buffer_.data(), len), now);
+      on_data_(std::string_view(buffer_.get(), len), now);
       if (!flushed) return wait_writable();
       continue;
     }
@@ -210,7 +210,7 @@ void Pump::read_some() {
 
 void Pump::read_some_fast() {
   for (int burst = 0; burst < kBurst; ++burst) {
-    std::size_t want = buffer_.size();
+    std::size_t want = kChunk;
     if (budget_) {
       if (*budget_ == 0) return finish();
       want = std::min<std::uint64_t>(want, *budget_);
@@ -227,7 +227,7 @@ void Pump::read_some_fast() {
     const auto len = static_cast<std::size_t>(n);
     std::size_t got = 0;
     while (got < len) {  // the copy is all there: tee just put it in
-      ssize_t r = ::read(tee_pipe_[0], buffer_.data() + got, len - got);
+      ssize_t r = ::read(tee_pipe_[0], buffer_.get() + got, len - got);
       if (r > 0) got += static_cast<std::size_t>(r);
       else if (r < 0 && errno == EINTR) continue;
       else break;
@@ -238,7 +238,7 @@ void Pump::read_some_fast() {
     last_chunk_ = got;
     const auto now = parsers::Clock::now();
     const bool flushed = flush_pending();  // passthrough first, analysis second
-    on_data_(std::string_view(buffer_.data(), got), now);
+    on_data_(std::string_view(buffer_.get(), got), now);
     if (!flushed) return wait_writable();
   }
   boost::asio::post(io_, [this] {
@@ -259,7 +259,7 @@ void Pump::leave_fast_path() {
     else break;
   }
   fast_ = false;
-  pending_ = std::string_view(buffer_.data() + last_chunk_ - spliced_left_, spliced_left_);
+  pending_ = std::string_view(buffer_.get() + last_chunk_ - spliced_left_, spliced_left_);
   spliced_left_ = 0;
 }
 

@@ -135,7 +135,7 @@ class Pump {
   boost::asio::steady_timer retry_timer_;
   DataHandler on_data_;
   std::function<void()> on_finished_;
-  std::vector<char> buffer_;
+  std::unique_ptr<char[]> buffer_;       // kChunk bytes, not zeroed: a page costs only once used
   std::string_view pending_;              // part of buffer_ not yet written out
   // The fast path (pipes and files): tee(2) the child's pipe into tee_pipe_ for
   // analysis, splice(2) the original to the output. `spliced_left_` bytes of

@@ -1,12 +1,13 @@
-// Starting the child: fork → exec, nothing else. Everything the child needs
-// (argv, envp, the candidate paths of a PATH lookup) is built before fork();
-// between fork() and exec() the child calls only async-signal-safe functions.
+// Starting the child: clone(CLONE_VM | CLONE_VFORK) → exec, as posix_spawn does,
+// nothing else. Everything the child needs (argv, envp, the candidate paths of a
+// PATH lookup) is built before the clone; between clone and exec the child calls
+// only async-signal-safe functions and writes nothing of ours but the exec error.
 //
 // The child gets: the given stdout/stderr pipe ends on fds 1 and 2, every other
 // inherited fd unchanged (crashwrap's own fds are close-on-exec), an empty signal
 // mask and default dispositions, and with `new_group` its own process group
 // (plus the terminal's foreground when stdin is a tty, as tini does).
-// An exec failure travels back over a close-on-exec pipe: the caller learns the
+// An exec failure travels back through the shared memory: the caller learns the
 // errno and maps it with exec_failure_exit_code (127 not found, 126 otherwise).
 // Main thread only.
 #pragma once
@@ -31,10 +32,10 @@ struct SpawnRequest {
 
 struct SpawnResult {
   pid_t pid = -1;                     // > 0 when the child runs the program
-  int error = 0;                      // errno of the failed exec (or fork), 0 on success
+  int error = 0;                      // errno of the failed exec (or clone), 0 on success
 };
 
-// Blocks all signals around fork() so no handler of crashwrap runs in the child
+// Blocks all signals around the clone so no handler of crashwrap runs in the child
 // before the dispositions are reset. Never throws (std::bad_alloc aside).
 SpawnResult spawn(const SpawnRequest& request);
 
