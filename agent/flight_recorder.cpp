@@ -252,6 +252,8 @@ FlightRecorder& FlightRecorder::operator=(FlightRecorder&& o) noexcept {
     map_ = std::exchange(o.map_, nullptr);
     map_size_ = std::exchange(o.map_size_, 0);
     ring_size_ = std::exchange(o.ring_size_, 0);
+    prefix_ns_ = o.prefix_ns_;
+    std::memcpy(prefix_, o.prefix_, sizeof prefix_);
   }
   return *this;
 }
@@ -307,10 +309,14 @@ void FlightRecorder::on_line(const parsers::Line& line) {
   unsigned char* ring = map_ + kHeaderSize;
   // A record: stream letter, time as 16 hex digits, the text, '\n'. Lines hold
   // no LF, so '\n' delimits records even after the ring wrapped mid-record.
-  char prefix[kPrefix];
+  static_assert(sizeof prefix_ == kPrefix);
+  char* const prefix = prefix_;
   prefix[0] = line.stream == parsers::Stream::Stdout ? 'o' : 'e';
   const auto ns = static_cast<std::uint64_t>(to_ns(line.time));
-  for (int i = 0; i < 16; ++i) prefix[1 + i] = kHex[(ns >> (60 - 4 * i)) & 0xf];
+  if (ns != prefix_ns_) {
+    prefix_ns_ = ns;
+    for (int i = 0; i < 16; ++i) prefix[1 + i] = kHex[(ns >> (60 - 4 * i)) & 0xf];
+  }
   const std::size_t text_len = std::min(line.text.size(), ring_size_ / 4);
 
   const std::uint64_t start = h->ring_written;

@@ -107,6 +107,10 @@ class FlightRecorder {
   unsigned char* map_ = nullptr;
   std::size_t map_size_ = 0;
   std::size_t ring_size_ = 0;
+  // The prefix of the last record: lines read in one chunk share their time,
+  // so its 16 hex digits are written once per chunk, not once per line.
+  std::uint64_t prefix_ns_ = 0;
+  char prefix_[17] = {'o', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0'};
 };
 
 }  // namespace crashwrap::agent

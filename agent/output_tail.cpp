@@ -30,7 +30,8 @@ void OutputTail::push(const parsers::Line& line) {
   std::memcpy(text_.data() + write_at_, text.data(), first);
   std::memcpy(text_.data(), text.data() + first, text.size() - first);
   entries_.push_back(Entry{write_at_, text.size(), line.stream, line.time});
-  write_at_ = (write_at_ + text.size()) % max_bytes_;
+  write_at_ += text.size();  // text.size() ≤ max_bytes_: a subtraction, not a division
+  if (write_at_ >= max_bytes_) write_at_ -= max_bytes_;
   bytes_ += text.size();
 }
 
