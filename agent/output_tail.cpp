@@ -9,9 +9,16 @@ OutputTail::OutputTail(std::size_t max_lines, std::size_t max_bytes)
     : max_lines_(max_lines), max_bytes_(max_bytes) {}
 
 void OutputTail::drop_oldest() {
-  bytes_ -= entries_.front().length;
-  entries_.pop_front();
+  bytes_ -= ring_[head_].length;
+  head_ = slot(1);
+  --count_;
   ++dropped_;
+}
+
+void OutputTail::grow() {
+  std::rotate(ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(head_), ring_.end());
+  head_ = 0;
+  ring_.resize(std::min(max_lines_, std::max<std::size_t>(64, ring_.size() * 2)));
 }
 
 void OutputTail::push(const parsers::Line& line) {
@@ -21,15 +28,16 @@ void OutputTail::push(const parsers::Line& line) {
   }
   if (text_.empty()) text_.resize(max_bytes_);  // on first use: idle runs cost nothing
   const std::string_view text = line.text.substr(0, max_bytes_);
-  while (!entries_.empty() &&
-         (entries_.size() >= max_lines_ || bytes_ + text.size() > max_bytes_)) {
+  while (count_ > 0 && (count_ >= max_lines_ || bytes_ + text.size() > max_bytes_)) {
     drop_oldest();
   }
   // The ring holds the texts back to back, so the bytes kept never exceed its size.
   const std::size_t first = std::min(text.size(), max_bytes_ - write_at_);
   std::memcpy(text_.data() + write_at_, text.data(), first);
   std::memcpy(text_.data(), text.data() + first, text.size() - first);
-  entries_.push_back(Entry{write_at_, text.size(), line.stream, line.time});
+  if (count_ == ring_.size()) grow();
+  ring_[slot(count_)] = Entry{write_at_, text.size(), line.stream, line.time};
+  ++count_;
   write_at_ += text.size();  // text.size() ≤ max_bytes_: a subtraction, not a division
   if (write_at_ >= max_bytes_) write_at_ -= max_bytes_;
   bytes_ += text.size();
@@ -37,8 +45,9 @@ void OutputTail::push(const parsers::Line& line) {
 
 std::vector<parsers::LogLine> OutputTail::lines() const {
   std::vector<parsers::LogLine> out;
-  out.reserve(entries_.size());
-  for (const Entry& e : entries_) {
+  out.reserve(count_);
+  for (std::size_t k = 0; k < count_; ++k) {
+    const Entry& e = ring_[slot(k)];
     parsers::LogLine l{e.stream, e.time, {}};
     const std::size_t first = std::min(e.length, max_bytes_ - e.offset);
     l.text.reserve(e.length);

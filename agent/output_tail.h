@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <string>
 #include <vector>
 
@@ -22,7 +21,7 @@ class OutputTail {
   // Copies line.text into a byte ring allocated once: no allocation per line.
   void push(const parsers::Line& line);
   std::vector<parsers::LogLine> lines() const;   // oldest first
-  std::size_t size() const { return entries_.size(); }
+  std::size_t size() const { return count_; }
   std::size_t bytes() const { return bytes_; }
   std::uint64_t dropped() const { return dropped_; }  // lines pushed out so far
 
@@ -34,6 +33,11 @@ class OutputTail {
     parsers::Timestamp time;
   };
   void drop_oldest();
+  void grow();                                 // more entry slots, up to max_lines_
+  std::size_t slot(std::size_t k) const {      // the k-th oldest entry's index in ring_
+    const std::size_t i = head_ + k;
+    return i >= ring_.size() ? i - ring_.size() : i;
+  }
 
   std::size_t max_lines_;
   std::size_t max_bytes_;
@@ -41,7 +45,9 @@ class OutputTail {
   std::size_t write_at_ = 0;   // next free byte in text_
   std::uint64_t dropped_ = 0;
   std::vector<char> text_;     // max_bytes_ bytes, used as a ring
-  std::deque<Entry> entries_;
+  std::vector<Entry> ring_;    // grows to at most max_lines_ slots, then wraps
+  std::size_t head_ = 0;       // slot of the oldest entry
+  std::size_t count_ = 0;      // entries held
 };
 
 // "[stdout] text\n" / "[stderr] text\n" per line, oldest first: the attachment body.

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <deque>
 #include <string>
+#include <utility>
 
 #include "agent/output_tail.h"
 
@@ -86,4 +88,43 @@ TEST_CASE("render_tail prefixes each line with its stream", "[output_tail]") {
   t.push(line(Stream::Stdout, ""));
   CHECK(render_tail(t.lines()) == "[stdout] hello\n[stderr] Traceback\n[stdout] \n");
   CHECK(render_tail({}) == "");
+}
+
+TEST_CASE("the tail matches a plain model while both bounds drop lines in turn", "[output_tail]") {
+  // Long lines first (0..80 bytes: the byte bound drops lines while few are
+  // held), then short ones (0..10 bytes: the count grows again, so the entry
+  // ring grows while its oldest entry is not in slot 0), under 1500 bytes.
+  for (std::size_t max_lines : {1u, 7u, 64u, 65u, 200u}) {
+    OutputTail t(max_lines, 1500);
+    std::deque<std::pair<Stream, std::string>> model;
+    std::size_t model_bytes = 0;
+    std::uint64_t model_dropped = 0;
+    unsigned seed = 7;
+    for (int i = 0; i < 5000; ++i) {
+      seed = seed * 1103515245u + 12345u;
+      const std::size_t len = (seed >> 16) % (i < 2500 ? 81 : 11);
+      const Stream s = (seed >> 8) & 1 ? Stream::Stdout : Stream::Stderr;
+      std::string text(len, static_cast<char>('a' + i % 26));
+      if (!text.empty()) text[0] = static_cast<char>('0' + i % 10);
+      t.push(line(s, text));
+      while (!model.empty() && (model.size() >= max_lines || model_bytes + len > 1500)) {
+        model_bytes -= model.front().second.size();
+        model.pop_front();
+        ++model_dropped;
+      }
+      model.emplace_back(s, text);
+      model_bytes += len;
+      if (i % 97 != 0 && i != 4999) continue;  // compare now and then, and at the end
+      const auto ls = t.lines();
+      INFO("max_lines " << max_lines << ", after line " << i);
+      REQUIRE(ls.size() == model.size());
+      CHECK(t.size() == model.size());
+      CHECK(t.bytes() == model_bytes);
+      CHECK(t.dropped() == model_dropped);
+      for (std::size_t k = 0; k < ls.size(); ++k) {
+        REQUIRE(ls[k].stream == model[k].first);
+        REQUIRE(ls[k].text == model[k].second);
+      }
+    }
+  }
 }
