@@ -61,9 +61,30 @@ const unsigned char* bytes(std::string_view s) noexcept { return reinterpret_cas
 }  // namespace
 
 std::uint16_t AnchorIndex::bucket(std::uint16_t key) const noexcept {
-  auto at = std::lower_bound(bucket_of_.begin(), bucket_of_.end(), key,
-                             [](const std::pair<std::uint16_t, std::uint16_t>& e, std::uint16_t k) { return e.first < k; });
-  return at != bucket_of_.end() && at->first == key ? at->second : 0;
+  if (bucket_of_.empty()) return 0;
+  const std::size_t mask = bucket_of_.size() - 1;
+  for (std::size_t i = key & mask;; i = (i + 1) & mask) {
+    const auto& slot = bucket_of_[i];
+    if (slot.second == 0) return 0;
+    if (slot.first == key) return slot.second;
+  }
+}
+
+void AnchorIndex::insert_bucket(std::uint16_t key, std::uint16_t b) {
+  auto place = [this](std::uint16_t k, std::uint16_t v) {
+    const std::size_t mask = bucket_of_.size() - 1;
+    std::size_t i = k & mask;
+    while (bucket_of_[i].second != 0) i = (i + 1) & mask;
+    bucket_of_[i] = {k, v};
+  };
+  // At most half full, so that a miss ends after a probe or two.
+  if (2 * static_cast<std::size_t>(b) > bucket_of_.size()) {
+    std::vector<std::pair<std::uint16_t, std::uint16_t>> old = std::move(bucket_of_);
+    bucket_of_.assign(std::max<std::size_t>(64, old.size() * 2), {0, 0});
+    for (const auto& slot : old)
+      if (slot.second != 0) place(slot.first, slot.second);
+  }
+  place(key, b);
 }
 
 void AnchorIndex::add(std::string_view anchor, std::uint64_t bits) {
@@ -73,12 +94,12 @@ void AnchorIndex::add(std::string_view anchor, std::uint64_t bits) {
   std::uint16_t key = 0;
   if (anchor.size() == 2) {
     every_position_ = true;
-    pairs_[pair_key(a)] = 1;
+    pairs_[pair_key(a)] |= kWholeAnchor;
     key = pair_key(a);  // a bucket key like the triples': every entry is verified by comparison
   } else {
     offset = rarest_triple(anchor);
-    pairs_[pair_key(a + offset)] = 1;
-    pairs_[pair_key(a + offset + 1)] = 1;
+    pairs_[pair_key(a + offset)] |= kFirstPair;
+    pairs_[pair_key(a + offset + 1)] |= kSecondPair;
     key = triple_key(a + offset);
     set(triples_, key);
   }
@@ -86,8 +107,15 @@ void AnchorIndex::add(std::string_view anchor, std::uint64_t bits) {
   if (b == 0) {
     buckets_.emplace_back();
     b = static_cast<std::uint16_t>(buckets_.size());
-    auto at = std::lower_bound(bucket_of_.begin(), bucket_of_.end(), std::make_pair(key, std::uint16_t{0}));
-    bucket_of_.insert(at, {key, b});
+    insert_bucket(key, b);
+  }
+  // Detectors share anchors ("Exception", "Traceback (most recent call
+  // last):"): one entry answers for all of them.
+  for (Entry& e : buckets_[b - 1u]) {
+    if (e.text == anchor && e.offset == offset) {
+      e.bits |= bits;
+      return;
+    }
   }
   buckets_[b - 1u].push_back({anchor, bits, offset});
 }
@@ -110,40 +138,36 @@ std::uint64_t AnchorIndex::scan(std::string_view s) const noexcept {
   const std::size_t n = s.size();
   if (n < 2) return 0;
   const unsigned char* p = bytes(s);
+  const std::uint8_t* pairs = pairs_.data();
   std::uint64_t hits = 0;
+  auto triple_at = [&](std::size_t t) {
+    std::uint16_t k = triple_key(p + t);
+    if (test(triples_, k)) hits = confirm(s, t, k, hits);
+  };
   if (!every_position_) {
-    const std::uint8_t* pairs = pairs_.data();
-    auto at = [&](std::size_t i) {
-      // The pair at i is the first or the second of an indexed triple.
-      if (i + 2 < n) {
-        std::uint16_t k = triple_key(p + i);
-        if (test(triples_, k)) hits = confirm(s, i, k, hits);
-      }
-      if (i >= 1) {
-        std::uint16_t k = triple_key(p + i - 1);
-        if (test(triples_, k)) hits = confirm(s, i - 1, k, hits);
-      }
+    // The pair at i is the first or the second pair of an indexed triple.
+    auto at = [&](std::size_t i, std::uint8_t role) {
+      if ((role & kFirstPair) != 0 && i + 2 < n) triple_at(i);
+      if ((role & kSecondPair) != 0 && i >= 1) triple_at(i - 1);
     };
     std::size_t i = 0;
     // Two steps per test: an ordinary stretch costs one branch per four bytes.
     for (; i + 3 < n; i += 4) {
       const std::uint8_t a = pairs[pair_key(p + i)], b = pairs[pair_key(p + i + 2)];
       if ((a | b) == 0) continue;
-      if (a != 0) at(i);
-      if (b != 0) at(i + 2);
+      if (a != 0) at(i, a);
+      if (b != 0) at(i + 2, b);
     }
     for (; i + 1 < n; i += 2)
-      if (pairs[pair_key(p + i)] != 0) at(i);
+      if (const std::uint8_t a = pairs[pair_key(p + i)]; a != 0) at(i, a);
     return hits;
   }
+  // Every position: each triple is looked up at its first pair.
   for (std::size_t i = 0; i + 1 < n; ++i) {
-    std::uint16_t pk = pair_key(p + i);
-    if (pairs_[pk] == 0) continue;
-    if (i + 2 < n) {
-      std::uint16_t k = triple_key(p + i);
-      if (test(triples_, k)) hits = confirm(s, i, k, hits);
-    }
-    hits = confirm(s, i, pk, hits);  // two-byte anchors
+    const std::uint8_t role = pairs[pair_key(p + i)];
+    if (role == 0) continue;
+    if ((role & kFirstPair) != 0 && i + 2 < n) triple_at(i);
+    if ((role & kWholeAnchor) != 0) hits = confirm(s, i, pair_key(p + i), hits);  // two-byte anchors
   }
   return hits;
 }

@@ -31,7 +31,7 @@ Thread& Builder::add_thread(std::string id, std::string name) {
 
 Thread* Builder::current_thread() noexcept { return report.threads.empty() ? nullptr : &report.threads.back(); }
 
-void Builder::add_frame(Frame f) {
+void Builder::add_frame(Frame&& f) {
   std::vector<Frame>* frames = nullptr;
   if (frames_to_thread) {
     if (Thread* t = current_thread()) frames = &t->stacktrace.frames;
@@ -43,6 +43,9 @@ void Builder::add_frame(Frame f) {
     ++dropped_frames;
     return;
   }
+  // Most stacks hold a handful of frames: room for eight at once saves the
+  // first three reallocations, each of which moves every (large) Frame.
+  if (frames->empty()) frames->reserve(8);
   frames->push_back(std::move(f));
 }
 
@@ -96,7 +99,7 @@ bool TableDetector::try_start(PerStream& ps, const Line& line, std::string_view 
   // in front of the report: retry at the start of the word that holds an
   // anchor, and strip a prefix of the same shape from the lines that follow.
   for (std::string_view anchor : spec_.anchors) {
-    std::size_t pos = text.find(anchor);
+    std::size_t pos = text::find(text, anchor);
     if (pos == std::string_view::npos || pos == 0) continue;
     std::size_t start = pos;
     while (start > 0 && text[start - 1] != ' ' && text[start - 1] != '\t') --start;

@@ -54,7 +54,8 @@ class Builder {
   Thread& add_thread(std::string id, std::string name = {});
   Thread* current_thread() noexcept;
   // Adds to the current exception (creating none) or thread; ignored beyond the frame cap.
-  void add_frame(Frame f);
+  void add_frame(Frame&& f);
+  void add_frame(const Frame& f) { add_frame(Frame(f)); }
   // Appends a continuation line to the current exception's value.
   void append_value(std::string_view more);
 

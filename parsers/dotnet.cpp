@@ -56,6 +56,12 @@ struct Header {
   std::optional<std::string_view> message;
 };
 std::optional<Header> parse_header(std::string_view s, bool bare) {
+  // The type starts the line and ends at ": ", " (" or the end: most lines
+  // fail these tests before any search.
+  if (s.empty() || s.front() == '.' || !is_type_char(s.front())) return std::nullopt;
+  std::size_t end = 0;
+  while (end < s.size() && is_type_char(s[end])) ++end;
+  if (end < s.size() && !starts_with(s.substr(end), ": ") && !starts_with(s.substr(end), " (")) return std::nullopt;
   Header h;
   auto split = text::split_first(s, ": ");
   h.type = split.found ? split.left : s;
@@ -102,7 +108,7 @@ std::optional<std::string_view> inner_line(std::string_view t) {
   auto rest = text::after(text::trim_left(t), "---> ");
   if (!rest) return std::nullopt;
   if (starts_with(*rest, kInnerNumbered)) {
-    auto close = rest->find(") ");
+    auto close = text::find(*rest, ") ");
     if (close == std::string_view::npos) return std::nullopt;
     rest = rest->substr(close + 2);
   }
@@ -134,7 +140,7 @@ bool is_library_type(std::string_view module) {
 bool is_parameter_list(std::string_view p) {
   if (p == "Native Method" || starts_with(p, "Unknown Source") || starts_with(p, "<") || starts_with(p, "index "))
     return false;
-  return p.find_first_of(":/\\") == std::string_view::npos;
+  return std::none_of(p.begin(), p.end(), [](char c) { return c == ':' || c == '/' || c == '\\'; });
 }
 
 // "Ns.Type`1[T].Method[U]" → {"Ns.Type`1[T]", "Method[U]"}; "Ns.Type..ctor" → {"Ns.Type", ".ctor"}.
@@ -167,7 +173,7 @@ std::optional<FrameParts> split_frame(std::string_view line) {
     r = text::trim_right(r.substr(0, r.size() - 4));
   }
   if (starts_with(r, "(wrapper ")) {  // Mono: "(wrapper managed-to-native) Ns.Type.Method(args)"
-    auto close = r.find(") ");
+    auto close = text::find(r, ") ");
     if (close == std::string_view::npos) return std::nullopt;
     r = r.substr(close + 2);
   }

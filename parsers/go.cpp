@@ -158,13 +158,13 @@ Frame make_frame(std::string_view function_line, std::string_view location_line)
   Frame f;
   split_go_function(strip_args(function_line), f);
   std::string_view loc = location_line.substr(1);
-  if (auto pc = loc.find(" pc=0x"); pc != std::string_view::npos) {
+  if (auto pc = text::find(loc, " pc=0x"); pc != std::string_view::npos) {
     std::string_view addr = loc.substr(pc + 4);
     addr = addr.substr(0, addr.find(' '));
     f.instruction_addr = std::string(addr);
   }
-  std::size_t end = loc.find(" +0x");
-  if (end == std::string_view::npos) end = loc.find(" fp=");
+  std::size_t end = text::find(loc, " +0x");
+  if (end == std::string_view::npos) end = text::find(loc, " fp=");
   loc = loc.substr(0, end);
   auto split = text::split_last(loc, ":");
   std::string_view path = split.found ? split.left : loc;
@@ -199,7 +199,7 @@ void start_fatal(Builder& b, std::string_view t) {
 
 void start_http_panic(Builder& b, std::string_view t) {
   // "http: panic serving 10.0.0.1:5000: message" — the address has no ": ".
-  std::string_view rest = t.substr(t.find("http: panic serving ") + 20);
+  std::string_view rest = t.substr(text::find(t, "http: panic serving ") + 20);
   auto split = text::split_first(rest, ": ");
   Exception& e = b.add_exception("panic", panic_value(split.found ? split.right : rest));
   e.mechanism.type = "panic";

@@ -303,7 +303,7 @@ class JsonLogDetector final : public Detector {
     std::size_t open = t.find('{');
     if (open == std::string_view::npos || open > kMaxPrefix) return;
     t = t.substr(open);
-    if (t.find("\\n") == std::string_view::npos) return;  // a stack in JSON always has an escaped newline
+    if (text::find(t, "\\n") == std::string_view::npos) return;  // a stack in JSON always has an escaped newline
     std::optional<LogFields> fields;
     if (line.cut_bytes == 0 && t.back() == '}') fields = parse(t);
     if (!fields) fields = salvage(t);

@@ -49,7 +49,7 @@ struct ThreadHeader {
 std::optional<ThreadHeader> parse_thread_header(std::string_view t) {
   auto rest = text::after(t, kThreadHeader);
   if (!rest) return std::nullopt;
-  auto q = rest->find("\" ");
+  auto q = text::find(*rest, "\" ");
   if (q == std::string_view::npos) return std::nullopt;
   return ThreadHeader{rest->substr(0, q), rest->substr(q + 2)};
 }

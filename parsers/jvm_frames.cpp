@@ -86,6 +86,13 @@ bool is_class_name(std::string_view s) noexcept {
 }
 
 std::optional<Throwable> parse_throwable(std::string_view line, bool require_package) noexcept {
+  // The class name starts the line and ends at ": ", a final ':' or the end:
+  // most lines fail these tests before any search.
+  std::size_t end = 0;
+  while (end < line.size() && (is_class_char(line[end]) || line[end] == '.')) ++end;
+  if (end == 0 || (end < line.size() && !starts_with(line.substr(end), ": ") && end + 1 != line.size()))
+    return std::nullopt;
+  if (end + 1 == line.size() && line[end] != ':') return std::nullopt;
   Throwable t;
   auto split = text::split_first(line, ": ");
   if (split.found) {
@@ -132,9 +139,10 @@ bool is_in_app_class(std::string_view cls) noexcept {
 bool is_frame(std::string_view line) noexcept { return split_frame(line).has_value(); }
 
 std::optional<Frame> parse_frame(std::string_view line) {
+  std::optional<Frame> out;  // one object for every return: built in place, never moved
   auto parts = split_frame(line);
-  if (!parts) return std::nullopt;
-  Frame f;
+  if (!parts) return out;
+  Frame& f = out.emplace();
   f.module = std::string(parts->cls);
   f.function = std::string(parts->method);
   std::string_view src = parts->source;
@@ -149,7 +157,7 @@ std::optional<Frame> parse_frame(std::string_view line) {
     }
   }
   f.in_app = is_in_app_class(parts->cls);
-  return f;
+  return out;
 }
 
 std::optional<std::uint64_t> more_count(std::string_view line) noexcept {

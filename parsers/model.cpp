@@ -1,11 +1,28 @@
 #include "parsers/model.h"
 
 #include <string>
+#include <utility>
 
 namespace crashwrap::parsers {
 
 std::string_view stream_name(Stream s) noexcept {
   return s == Stream::Stdout ? "stdout" : "stderr";
+}
+
+void swap(Frame& a, Frame& b) noexcept {
+  using std::swap;
+  swap(a.function, b.function);
+  swap(a.module, b.module);
+  swap(a.filename, b.filename);
+  swap(a.abs_path, b.abs_path);
+  swap(a.lineno, b.lineno);
+  swap(a.colno, b.colno);
+  swap(a.instruction_addr, b.instruction_addr);
+  swap(a.package, b.package);
+  swap(a.in_app, b.in_app);
+  swap(a.pre_context, b.pre_context);
+  swap(a.context_line, b.context_line);
+  swap(a.post_context, b.post_context);
 }
 
 std::string_view level_name(Level l) noexcept {

@@ -52,7 +52,7 @@ void instance(Builder& b, std::string_view t) {
 }
 
 void what(Builder& b, std::string_view t) {
-  std::string_view v = t.substr(t.find("what():") + 7);
+  std::string_view v = t.substr(text::find(t, "what():") + 7);
   if (starts_with(v, "  ")) v.remove_prefix(2);  // libstdc++ prints two spaces after "what():"
   else if (starts_with(v, " ")) v.remove_prefix(1);
   if (Exception* e = b.current_exception()) e->value = std::string(v);
@@ -145,14 +145,14 @@ struct Assertion {
 };
 
 std::optional<Assertion> parse_assert(std::string_view t) {
-  std::size_t at = t.find(": Assertion `");
+  std::size_t at = text::find(t, ": Assertion `");
   if (at == std::string_view::npos || !text::ends_with(t, "' failed.")) return std::nullopt;
   Assertion a;
   a.message = t.substr(at + 2);
   std::string_view left = t.substr(0, at);
   auto last = text::split_last(left, ": ");
   auto try_location = [&](std::string_view s) -> bool {
-    std::string_view loc = s.substr(s.rfind(": ") == std::string_view::npos ? 0 : s.rfind(": ") + 2);
+    std::string_view loc = s.substr(text::rfind(s, ": ") == std::string_view::npos ? 0 : text::rfind(s, ": ") + 2);
     auto fl = text::parse_file_line_col(loc);
     if (!fl || fl->col || !fl->line) return false;
     a.file = fl->file;
@@ -170,7 +170,7 @@ std::optional<Assertion> parse_assert(std::string_view t) {
 // musl: "Assertion failed: x (main.c: ring_push: 5)"
 std::optional<Assertion> parse_musl_assert(std::string_view t) {
   if (!starts_with(t, "Assertion failed: ") || !text::ends_with(t, ")")) return std::nullopt;
-  std::size_t open = t.rfind(" (");
+  std::size_t open = text::rfind(t, " (");
   if (open == std::string_view::npos) return std::nullopt;
   std::string_view inside = t.substr(open + 2, t.size() - open - 3);
   auto line = text::split_last(inside, ": ");
@@ -198,7 +198,7 @@ void assertion(Builder& b, std::string_view t) {
 bool is_old_error(std::string_view t) { return starts_with(t, "*** Error in `") && text::ends_with(t, " ***"); }
 
 void old_error(Builder& b, std::string_view t) {
-  std::string_view msg = t.substr(t.find("': ") == std::string_view::npos ? 0 : t.find("': ") + 3);
+  std::string_view msg = t.substr(text::find(t, "': ") == std::string_view::npos ? 0 : text::find(t, "': ") + 3);
   msg = msg.substr(0, msg.size() - 4);
   auto addr = text::split_last(msg, ": 0x");
   if (addr.found && text::is_hex(addr.right)) msg = addr.left;
@@ -212,7 +212,7 @@ bool is_symbols_line(std::string_view t) {
 
 void symbols_line(Builder& b, std::string_view t) {
   Frame f;
-  std::size_t bracket = t.rfind("[0x");
+  std::size_t bracket = text::rfind(t, "[0x");
   f.instruction_addr = std::string(t.substr(bracket + 1, t.size() - bracket - 2));
   std::string_view left = t.substr(0, bracket);
   if (text::ends_with(left, ")") && left.find('(') != std::string_view::npos) {
@@ -307,7 +307,7 @@ bool is_signal_received(std::string_view t) {
 
 void signal_received(Builder& b, std::string_view t) {
   std::string_view body = text::trim(t.substr(4, t.size() - 7));
-  if (auto st = body.find("; stack trace:"); st != std::string_view::npos) body = body.substr(0, st);
+  if (auto st = text::find(body, "; stack trace:"); st != std::string_view::npos) body = body.substr(0, st);
   std::string_view name = body.substr(0, body.find(' '));
   if (Exception* e = b.current_exception()) {  // the SIGABRT of a failed CHECK: keep its message
     e->mechanism.signal_name = std::string(name);

@@ -28,11 +28,9 @@ constexpr std::string_view kSystemBinaries[] = {
     "libunwind",
 };
 
-bool any_prefix(std::string_view s, const auto& list) {
-  for (std::string_view p : list)
-    if (starts_with(s, p)) return true;
-  return false;
-}
+constexpr text::Needles kSystemFunctionSet(kSystemFunctions);
+constexpr text::Needles kSystemPathSet(kSystemPaths);
+constexpr text::Needles kSystemBinarySet(kSystemBinaries);
 
 // "(/tmp/app/app+0x10f0)" → {"/tmp/app/app", "0x10f0"}
 bool parse_module_offset(std::string_view group, Frame& f) {
@@ -69,13 +67,12 @@ void parse_function_and_location(std::string_view rest, Frame& f) {
 }  // namespace
 
 bool is_system_frame(const Frame& f) noexcept {
-  if (any_prefix(f.function, kSystemFunctions)) return true;
+  if (kSystemFunctionSet.prefix_of(f.function)) return true;
   for (std::string_view e : kSystemExact)
     if (f.function == e) return true;
-  for (std::string_view p : kSystemPaths)
-    if (text::contains(f.abs_path, p)) return true;
+  if (kSystemPathSet.found_in(f.abs_path)) return true;
   if (!f.abs_path.empty() && is_library_path(f.abs_path)) return true;
-  return !f.package.empty() && any_prefix(text::basename(f.package), kSystemBinaries);
+  return !f.package.empty() && kSystemBinarySet.prefix_of(text::basename(f.package));
 }
 
 bool is_sanitizer_frame_line(std::string_view line) noexcept {
@@ -87,17 +84,18 @@ bool is_sanitizer_frame_line(std::string_view line) noexcept {
 }
 
 std::optional<Frame> parse_sanitizer_frame(std::string_view line) {
-  if (!is_sanitizer_frame_line(line)) return std::nullopt;
+  std::optional<Frame> out;  // one object for every return: built in place, never moved
+  if (!is_sanitizer_frame_line(line)) return out;
   std::string_view rest = text::trim_left(line);
   rest = text::trim_left(rest.substr(rest.find(' ')));
-  Frame f;
+  Frame& f = out.emplace();
   if (starts_with(rest, "0x")) {
     std::string_view addr = rest.substr(0, rest.find(' '));
     f.instruction_addr = std::string(addr);
     rest = text::trim_left(rest.substr(addr.size()));
   }
   if (auto in = text::after(rest, "in ")) rest = *in;
-  if (auto b = rest.find(" (BuildId: "); b != std::string_view::npos) rest = rest.substr(0, b);
+  if (auto b = text::find(rest, " (BuildId: "); b != std::string_view::npos) rest = rest.substr(0, b);
   rest = text::trim_right(rest);
   if (text::ends_with(rest, ")")) {
     std::size_t open = rest.rfind('(');
@@ -107,7 +105,7 @@ std::optional<Frame> parse_sanitizer_frame(std::string_view line) {
   }
   parse_function_and_location(rest, f);
   f.in_app = !is_system_frame(f);
-  return f;
+  return out;
 }
 
 }  // namespace crashwrap::parsers::native

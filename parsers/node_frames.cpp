@@ -56,7 +56,7 @@ std::optional<FrameParts> split_frame(std::string_view line) noexcept {
     r = r.substr(0, r.size() - 2);
   }
   if (auto a = text::after(r, "async ")) r = *a;
-  auto open = r.find(" (");
+  auto open = text::find(r, " (");
   if (open != std::string_view::npos && text::ends_with(r, ")")) {
     p.function = r.substr(0, open);
     p.location = r.substr(open + 2, r.size() - open - 3);
@@ -82,6 +82,12 @@ std::optional<ErrorHeader> parse_error_header(std::string_view line, bool bare) 
     if (!text::ends_with(s, "]")) return std::nullopt;
     s = s.substr(1, s.size() - 2);
   }
+  // The name starts the line and ends at ": ", " [" or the end: most lines
+  // fail these tests before any search.
+  if (s.empty() || !is_name_start(s.front())) return std::nullopt;
+  std::size_t end = 0;
+  while (end < s.size() && text::is_identifier_char(s[end])) ++end;
+  if (end < s.size() && !starts_with(s.substr(end), ": ") && !starts_with(s.substr(end), " [")) return std::nullopt;
   auto split = text::split_first(s, ": ");
   std::string_view name = split.found ? split.left : s;
   if (split.found) h.message = split.right;
@@ -103,10 +109,11 @@ bool is_frame(std::string_view line, bool* opens_properties) noexcept {
 }
 
 std::optional<Frame> parse_frame(std::string_view line, bool* opens_properties) {
+  std::optional<Frame> out;  // one object for every return: built in place, never moved
   auto p = split_frame(line);
-  if (!p) return std::nullopt;
+  if (!p) return out;
   if (opens_properties) *opens_properties = p->opens_properties;
-  Frame f;
+  Frame& f = out.emplace();
   f.function = std::string(p->function);
   std::string_view loc = p->location;
   if (auto fl = text::parse_file_line_col(loc)) {
@@ -121,18 +128,19 @@ std::optional<Frame> parse_frame(std::string_view line, bool* opens_properties) 
     if (loc == "<anonymous>") f.filename = std::string(loc);
     f.in_app = false;
   }
-  return f;
+  return out;
 }
 
 std::optional<Frame> parse_native_frame(std::string_view line) {
+  std::optional<Frame> out;  // one object for every return: built in place, never moved
   std::string_view s = text::trim_left(line);
-  auto colon = s.find(": 0x");
-  if (colon == std::string_view::npos || !text::parse_uint(s.substr(0, colon))) return std::nullopt;
+  auto colon = text::find(s, ": 0x");
+  if (colon == std::string_view::npos || !text::parse_uint(s.substr(0, colon))) return out;
   s = s.substr(colon + 2);
   auto sp = s.find(' ');
   std::string_view addr = s.substr(0, sp);
-  if (!text::is_hex(addr.substr(2))) return std::nullopt;
-  Frame f;
+  if (!text::is_hex(addr.substr(2))) return out;
+  Frame& f = out.emplace();
   f.instruction_addr = std::string(addr);
   std::string_view rest = sp == std::string_view::npos ? std::string_view() : text::trim(s.substr(sp));
   if (text::ends_with(rest, "]")) {
@@ -144,12 +152,12 @@ std::optional<Frame> parse_native_frame(std::string_view line) {
   }
   f.function = std::string(rest);
   f.in_app = false;
-  return f;
+  return out;
 }
 
 bool is_native_frame(std::string_view line) noexcept {
   std::string_view s = text::trim_left(line);
-  auto colon = s.find(": 0x");
+  auto colon = text::find(s, ": 0x");
   return colon != std::string_view::npos && colon > 0 && text::parse_uint(s.substr(0, colon)).has_value();
 }
 

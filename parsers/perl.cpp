@@ -25,10 +25,10 @@ struct Located {
 
 // "MESSAGE at FILE line N<rest>": the last " at FILE line N" of the line.
 std::optional<Located> parse_at(std::string_view t) noexcept {
-  std::size_t at = t.rfind(" at ");
+  std::size_t at = text::rfind(t, " at ");
   while (at != std::string_view::npos && at > 0) {
     std::string_view after = t.substr(at + 4);
-    std::size_t sp = after.find(" line ");
+    std::size_t sp = text::find(after, " line ");
     if (sp != std::string_view::npos && sp > 0 && !text::contains(after.substr(0, sp), " ")) {
       std::string_view num = after.substr(sp + 6);
       std::size_t digits = 0;
@@ -37,7 +37,7 @@ std::optional<Located> parse_at(std::string_view t) noexcept {
         return Located{t.substr(0, at), after.substr(0, sp), num.substr(digits),
                        static_cast<std::uint32_t>(text::parse_uint(num.substr(0, digits)).value_or(0))};
     }
-    at = t.rfind(" at ", at - 1);
+    at = text::rfind(t, " at ", at - 1);
   }
   return std::nullopt;
 }

@@ -54,25 +54,25 @@ struct Where {
 };
 
 std::optional<Where> throw_site(std::string_view t) noexcept {
-  std::size_t in = t.rfind(" in ");
+  std::size_t in = text::rfind(t, " in ");
   while (in != std::string_view::npos) {
     std::string_view loc = t.substr(in + 4);
     text::Split s = text::split_last(loc, ":");
     if (s.found && !s.left.empty())
       if (auto n = text::parse_uint(s.right)) return Where{t.substr(0, in), s.left, static_cast<std::uint32_t>(*n)};
     if (in == 0) break;
-    in = t.rfind(" in ", in - 1);
+    in = text::rfind(t, " in ", in - 1);
   }
   return std::nullopt;
 }
 
 // "… in FILE on line N" (errors without an exception).
 std::optional<Where> error_site(std::string_view t) noexcept {
-  std::size_t on = t.rfind(" on line ");
+  std::size_t on = text::rfind(t, " on line ");
   if (on == std::string_view::npos) return std::nullopt;
   auto n = text::parse_uint(t.substr(on + 9));
   if (!n) return std::nullopt;
-  std::size_t in = t.rfind(" in ", on);
+  std::size_t in = text::rfind(t, " in ", on);
   if (in == std::string_view::npos) return std::nullopt;
   return Where{t.substr(0, in), t.substr(in + 4, on - in - 4), static_cast<std::uint32_t>(*n)};
 }
@@ -93,7 +93,7 @@ Frame make_frame(std::string_view file, std::uint32_t line, std::string function
   Frame f;
   // "FILE(N) : eval()'d code" names the file and line that ran the eval.
   if (text::ends_with(file, ") : eval()'d code") || text::ends_with(file, ") : runtime-created function")) {
-    std::size_t open = file.rfind('(', file.rfind(") : "));
+    std::size_t open = file.rfind('(', text::rfind(file, ") : "));
     if (open != std::string_view::npos) {
       std::size_t close = file.find(')', open);
       if (auto n = text::parse_uint(file.substr(open + 1, close - open - 1))) {
@@ -117,7 +117,7 @@ Frame make_frame(std::string_view file, std::uint32_t line, std::string function
 // "Ns\Cls->method(args)" / "Cls::method(args)" / "func(args)" → "Ns\Cls::method" / "func".
 std::string function_name(std::string_view call) {
   std::string_view name = call.substr(0, call.find('('));
-  std::size_t arrow = name.find("->");
+  std::size_t arrow = text::find(name, "->");
   std::string out;
   if (arrow != std::string_view::npos) {
     out = std::string(name.substr(0, arrow)) + "::" + std::string(name.substr(arrow + 2));
@@ -137,7 +137,7 @@ void set_cursor(Builder& b, std::string_view file, std::uint32_t line) {
 void add_exception(Builder& b, std::string_view body) {
   // "Ns\Cls: message in FILE:LINE"; "Ns\Cls in FILE:LINE" for an empty
   // message; a message spanning lines names the throw site on its last line.
-  std::size_t colon = body.find(": ");
+  std::size_t colon = text::find(body, ": ");
   std::optional<Where> whole = throw_site(body);
   if (whole && (colon == std::string_view::npos || colon > whole->before.size())) {
     b.add_exception(std::string(whole->before), std::nullopt);
@@ -197,7 +197,7 @@ void on_trace_line(Builder& b, std::string_view t) {
   if (auto r = text::after(entry, "[internal function]: ")) {
     call = *r;
   } else {
-    std::size_t colon = entry.find("): ");
+    std::size_t colon = text::find(entry, "): ");
     if (colon == std::string_view::npos) return;
     std::string_view loc = entry.substr(0, colon);
     std::size_t open = loc.rfind('(');
@@ -239,12 +239,12 @@ std::string unescape(std::string_view s) {
 
 // "Cls(code: N): message at FILE:LINE)"
 void add_laravel_exception(Builder& b, std::string_view obj) {
-  std::size_t code = obj.find("(code: ");
-  std::size_t msg = obj.find("): ", code == std::string_view::npos ? 0 : code);
+  std::size_t code = text::find(obj, "(code: ");
+  std::size_t msg = text::find(obj, "): ", code == std::string_view::npos ? 0 : code);
   if (code == std::string_view::npos || msg == std::string_view::npos) return;
   std::string_view rest = obj.substr(msg + 3);
   if (!rest.empty() && rest.back() == ')') rest.remove_suffix(1);
-  std::size_t at = rest.rfind(" at ");
+  std::size_t at = text::rfind(rest, " at ");
   std::string_view message = at == std::string_view::npos ? rest : rest.substr(0, at);
   b.add_exception(unescape(obj.substr(0, code)), message.empty() ? std::nullopt : std::optional(unescape(message)));
   if (at != std::string_view::npos) {

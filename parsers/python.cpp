@@ -160,9 +160,9 @@ std::optional<Separator> parse_separator(std::string_view t) noexcept {
   } else {
     return std::nullopt;
   }
-  std::string_view label = text::trim(std::string_view(s).substr(s.find_first_not_of("+-") == std::string_view::npos
-                                                                      ? s.size()
-                                                                      : s.find_first_not_of("+-")));
+  std::size_t rule = 0;  // the "+-+----" drawing before the label
+  while (rule < s.size() && (s[rule] == '+' || s[rule] == '-')) ++rule;
+  std::string_view label = text::trim(s.substr(rule));
   while (!label.empty() && label.back() == '-') label.remove_suffix(1);
   label = text::trim(label);
   sep.closing = label.empty();
@@ -217,7 +217,7 @@ Frame make_frame(const FileLine& fl) {
     if (p != std::string_view::npos) rel = path.substr(p + marker.size());
   }
   if (rel.empty()) {
-    std::size_t p = path.find("/lib/python");
+    std::size_t p = text::find(path, "/lib/python");
     if (p != std::string_view::npos) {
       std::size_t slash = path.find('/', p + 11);
       if (slash != std::string_view::npos) rel = path.substr(slash + 1);

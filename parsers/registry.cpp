@@ -1,6 +1,7 @@
 #include "parsers/registry.h"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 
 #include "parsers/detectors.h"
@@ -138,42 +139,41 @@ void Registry::refresh_active(std::size_t i, Stream s) {
 void Registry::feed(const Line& line, std::vector<CrashReport>& out) {
   std::uint64_t wanted = active_[line.stream == Stream::Stdout ? 0 : 1] | prefilter(line.text);
   if (wanted == 0 && pending_.empty()) return;  // the no-crash fast path
-  std::vector<CrashReport> produced;
-  for (std::size_t i = 0; wanted != 0 && i < detectors_.size(); ++i) {
-    if ((wanted >> i & 1) == 0) continue;
-    detectors_[i]->feed(line, produced);
+  const std::size_t first_new = pending_.size();
+  for (std::uint64_t w = wanted; w != 0; w &= w - 1) {  // the wanted detectors, in registry order
+    const auto i = static_cast<std::size_t>(std::countr_zero(w));
+    detectors_[i]->feed(line, pending_);
     refresh_active(i, line.stream);  // feeding one stream leaves the other's state alone
   }
-  collect(produced);
+  collect(first_new);
   release(out, false);
 }
 
 void Registry::flush(Timestamp now, std::chrono::milliseconds quiet, std::vector<CrashReport>& out) {
   if ((active_[0] | active_[1]) == 0 && pending_.empty()) return;
-  std::vector<CrashReport> produced;
+  const std::size_t first_new = pending_.size();
   for (std::size_t i = 0; i < detectors_.size(); ++i) {
-    detectors_[i]->flush(now, quiet, produced);
+    detectors_[i]->flush(now, quiet, pending_);
     refresh_active(i);
   }
-  collect(produced);
+  collect(first_new);
   release(out, false);
 }
 
 void Registry::finish(std::vector<CrashReport>& out) {
-  std::vector<CrashReport> produced;
+  const std::size_t first_new = pending_.size();
   for (std::size_t i = 0; i < detectors_.size(); ++i) {
-    detectors_[i]->finish(produced);
+    detectors_[i]->finish(pending_);
     refresh_active(i);
   }
-  collect(produced);
+  collect(first_new);
   release(out, true);
 }
 
-void Registry::collect(std::vector<CrashReport>& produced) {
-  for (CrashReport& r : produced) {
-    apply_in_app(r);
-    pending_.push_back(std::move(r));
-  }
+// Detectors append their finished reports to pending_ directly (no copy);
+// the ones from `first_new` on are new.
+void Registry::collect(std::size_t first_new) {
+  for (std::size_t i = first_new; i < pending_.size(); ++i) apply_in_app(pending_[i]);
 }
 
 // Hands out the pending reports no detector still at work could overlap,
@@ -184,8 +184,8 @@ void Registry::release(std::vector<CrashReport>& out, bool all) {
   if (!all) {
     for (int si = 0; si < 2; ++si) {
       Stream s = si == 0 ? Stream::Stdout : Stream::Stderr;
-      for (std::size_t i = 0; i < detectors_.size(); ++i) {
-        if ((active_[si] >> i & 1) == 0) continue;
+      for (std::uint64_t w = active_[si]; w != 0; w &= w - 1) {
+        const auto i = static_cast<std::size_t>(std::countr_zero(w));
         if (auto since = detectors_[i]->active_since(s))
           busy_from[si] = busy_from[si] ? std::min(*busy_from[si], *since) : *since;
       }
@@ -198,11 +198,15 @@ void Registry::release(std::vector<CrashReport>& out, bool all) {
     });
     if (!any_ready) return;
   }
-  std::stable_sort(pending_.begin(), pending_.end(), [](const CrashReport& a, const CrashReport& b) {
+  // Sorting a sorted range changes nothing; checking first saves the sort's buffer.
+  auto by_start = [](const CrashReport& a, const CrashReport& b) {
     return std::tuple(a.stream, a.first_line) < std::tuple(b.stream, b.first_line);
-  });
+  };
+  if (!std::is_sorted(pending_.begin(), pending_.end(), by_start))
+    std::stable_sort(pending_.begin(), pending_.end(), by_start);
   std::vector<CrashReport> keep;
   std::vector<CrashReport> ready;
+  ready.reserve(pending_.size());
   for (CrashReport& r : pending_) {
     const auto& busy = busy_from[r.stream == Stream::Stdout ? 0 : 1];
     if (busy && r.last_line >= *busy) {
@@ -225,8 +229,8 @@ void Registry::release(std::vector<CrashReport>& out, bool all) {
       ++it;
     }
   }
-  std::stable_sort(ready.begin(), ready.end(),
-                   [](const CrashReport& a, const CrashReport& b) { return a.last_time < b.last_time; });
+  auto by_end = [](const CrashReport& a, const CrashReport& b) { return a.last_time < b.last_time; };
+  if (!std::is_sorted(ready.begin(), ready.end(), by_end)) std::stable_sort(ready.begin(), ready.end(), by_end);
   for (CrashReport& r : ready) out.push_back(std::move(r));
   pending_ = std::move(keep);
 }

@@ -49,7 +49,7 @@ class Registry {
   std::uint64_t prefilter(std::string_view text) const noexcept;
   void refresh_active(std::size_t index);
   void refresh_active(std::size_t index, Stream stream);
-  void collect(std::vector<CrashReport>& produced);
+  void collect(std::size_t first_new);
   void release(std::vector<CrashReport>& out, bool all);
   void apply_in_app(CrashReport& r) const;
 

@@ -28,7 +28,7 @@ struct Location {
 
 std::optional<Location> parse_location(std::string_view t) noexcept {
   Location loc;
-  std::size_t in = t.find(":in ");
+  std::size_t in = text::find(t, ":in ");
   std::string_view head = in == std::string_view::npos ? t : t.substr(0, in);
   if (in != std::string_view::npos) {
     std::string_view q = t.substr(in + 4);
@@ -44,7 +44,7 @@ std::optional<Location> parse_location(std::string_view t) noexcept {
     }
   } else {
     // No method: "FILE:LINE" or "FILE:LINE: rest".
-    std::size_t sep = t.find(": ");
+    std::size_t sep = text::find(t, ": ");
     head = sep == std::string_view::npos ? t : t.substr(0, sep);
     if (sep != std::string_view::npos) loc.rest = t.substr(sep + 2);
   }
@@ -78,7 +78,7 @@ std::optional<Headline> parse_headline(std::string_view t) noexcept {
   std::string_view rest = loc->rest;
   if (is_constant(rest)) return Headline{*loc, rest, std::nullopt};
   if (rest.back() != ')') return std::nullopt;
-  std::size_t open = rest.rfind(" (");
+  std::size_t open = text::rfind(rest, " (");
   if (open == std::string_view::npos) return std::nullopt;
   std::string_view type = rest.substr(open + 2, rest.size() - open - 3);
   if (!is_constant(type)) return std::nullopt;
@@ -103,7 +103,7 @@ bool is_thread_header(std::string_view t) noexcept {
 }
 bool is_bug(std::string_view t) noexcept {
   if (text::starts_with(t, "[BUG] ")) return true;
-  std::size_t p = t.find(": [BUG] ");
+  std::size_t p = text::find(t, ": [BUG] ");
   return p != std::string_view::npos && parse_location(t.substr(0, p)).has_value();
 }
 
@@ -114,7 +114,7 @@ Frame make_frame(const Location& loc) {
   std::string_view label = loc.label;
   // Ruby 3.4 labels carry the owner ("Deployer#push", "Integer.sqrt"); the SDK
   // splits them into module and method.
-  std::size_t sep = label.find_first_of("#.");
+  std::size_t sep = text::find_either(label, '#', '.');
   if (sep != std::string_view::npos && sep > 0 && !text::contains(label.substr(0, sep), " ") &&
       is_constant(label.substr(0, sep))) {
     f.module = std::string(label.substr(0, sep));
@@ -122,7 +122,7 @@ Frame make_frame(const Location& loc) {
   }
   f.function = std::string(label);
   std::string_view path = loc.path;
-  std::size_t gems = path.rfind("/gems/");
+  std::size_t gems = text::rfind(path, "/gems/");
   if (gems != std::string_view::npos) {
     f.filename = std::string(path.substr(gems + 6));
   } else {
@@ -166,7 +166,7 @@ void on_from(Builder& b, std::string_view t) {
 // first like the usual form, so that finalize() treats both alike.
 bool is_reversed_from(std::string_view t) noexcept {
   if (t.size() < 4 || t[0] != '\t') return false;
-  std::size_t colon = t.find(": from ");
+  std::size_t colon = text::find(t, ": from ");
   return colon != std::string_view::npos && colon > 1 && text::parse_uint(t.substr(1, colon - 1)) &&
          parse_location(t.substr(colon + 7)).has_value();
 }
@@ -175,7 +175,7 @@ void on_reversed_header(Builder& b, std::string_view) { b.add_exception({}, std:
 
 void on_reversed_from(Builder& b, std::string_view t) {
   Exception* e = b.current_exception();
-  auto loc = parse_location(t.substr(t.find(": from ") + 7));
+  auto loc = parse_location(t.substr(text::find(t, ": from ") + 7));
   if (e != nullptr && loc && e->stacktrace.frames.size() < b.max_frames)
     e->stacktrace.frames.insert(e->stacktrace.frames.begin(), make_frame(*loc));
 }
@@ -192,7 +192,7 @@ void on_reversed_headline(Builder& b, std::string_view t) {
 void on_thread_header(Builder& b, std::string_view t) {
   // "#<Thread:0x00007f…@name file.rb:3 run>" — the name follows '@' when set.
   std::string_view inner = t.substr(9, t.find('>') - 9);
-  std::string_view id = inner.substr(0, inner.find_first_of("@ "));
+  std::string_view id = inner.substr(0, text::find_either(inner, '@', ' '));
   std::string name;
   if (std::size_t at = inner.find('@'); at != std::string_view::npos) {
     std::string_view n = inner.substr(at + 1);
@@ -212,7 +212,7 @@ constexpr SignalText kSignals[] = {
 };
 
 void on_bug(Builder& b, std::string_view t) {
-  std::string_view msg = t.substr(t.find("[BUG] ") + 6);
+  std::string_view msg = t.substr(text::find(t, "[BUG] ") + 6);
   const SignalText* sig = nullptr;
   for (const SignalText& s : kSignals)
     if (text::starts_with(msg, s.text)) sig = &s;

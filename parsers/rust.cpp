@@ -58,7 +58,7 @@ std::optional<Header> parse_header(std::string_view t) {
     std::string_view after = rest->substr(q + 1);
     std::string_view tid;
     if (starts_with(after, " (")) {
-      std::size_t close = after.find(") ");
+      std::size_t close = text::find(after, ") ");
       if (close == std::string_view::npos) continue;
       tid = after.substr(2, close - 2);
       after = after.substr(close + 1);
@@ -122,17 +122,18 @@ std::string clean_symbol(std::string_view sym) {
     sym = sym.substr(0, sym.size() - 19);
   std::string out;
   out.reserve(sym.size());
-  for (std::size_t i = 0; i < sym.size(); ++i) {
-    if (sym[i] == '[' && i > 0 && text::is_identifier_char(sym[i - 1])) {
-      std::size_t close = sym.find(']', i);
-      if (close != std::string_view::npos && close - i > 4 && text::is_hex(sym.substr(i + 1, close - i - 1)) &&
-          sym.substr(close + 1, 2) == "::") {
-        i = close;
-        continue;
-      }
+  std::size_t kept = 0;  // start of the text not yet copied
+  for (std::size_t i = sym.find('['); i != std::string_view::npos; i = sym.find('[', i + 1)) {
+    if (i == 0 || !text::is_identifier_char(sym[i - 1])) continue;
+    std::size_t close = sym.find(']', i);
+    if (close != std::string_view::npos && close - i > 4 && text::is_hex(sym.substr(i + 1, close - i - 1)) &&
+        sym.substr(close + 1, 2) == "::") {
+      out.append(sym.substr(kept, i - kept));
+      kept = close + 1;
+      i = close;
     }
-    out.push_back(sym[i]);
   }
+  out.append(sym.substr(kept));
   return out;
 }
 
@@ -226,7 +227,7 @@ void fatal_runtime_error(Builder& b, std::string_view t) {
 
 void frame_line(Builder& b, std::string_view t) {
   std::string_view s = text::trim_left(t);
-  std::size_t colon = s.find(": ");
+  std::size_t colon = text::find(s, ": ");
   s = colon == std::string_view::npos ? std::string_view() : s.substr(colon + 2);
   Frame f;
   std::string_view sym = text::trim_left(s);

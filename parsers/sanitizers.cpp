@@ -82,7 +82,7 @@ bool is_aborting(std::string_view t) {
 }
 
 bool is_register_line(std::string_view t) {  // "rax = 0x0000000000000000  rbx = …"
-  auto eq = t.find(" = 0x");
+  auto eq = text::find(t, " = 0x");
   return eq != std::string_view::npos && eq >= 2 && eq <= 3;
 }
 
@@ -112,7 +112,7 @@ struct UbLine {
 };
 
 std::optional<UbLine> parse_ub_line(std::string_view t) {
-  std::size_t at = t.find(": runtime error: ");
+  std::size_t at = text::find(t, ": runtime error: ");
   if (at == std::string_view::npos || at == 0) return std::nullopt;
   std::string_view loc = t.substr(0, at);
   if (loc != "<unknown>") {
@@ -126,7 +126,7 @@ bool is_ub_line(std::string_view t) { return parse_ub_line(t).has_value(); }
 
 // "main.cpp:3:5: note: object is of type 'Base'", "0x7ffe95c714bc: note: pointer points here"
 bool is_ub_note(std::string_view t) {
-  std::size_t at = t.find(": note: ");
+  std::size_t at = text::find(t, ": note: ");
   return at != std::string_view::npos && at > 0 && t.substr(0, at).find(' ') == std::string_view::npos;
 }
 
@@ -173,7 +173,7 @@ void tsan_header(Builder& b, std::string_view t) {
   Header h = *parse_header(t);
   b.report.runtime = "tsan";
   std::string_view kind = h.rest;
-  if (auto pid = kind.rfind(" (pid="); pid != std::string_view::npos) kind = kind.substr(0, pid);
+  if (auto pid = text::rfind(kind, " (pid="); pid != std::string_view::npos) kind = kind.substr(0, pid);
   open(b, std::string(kind), std::nullopt);
 }
 

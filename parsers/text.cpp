@@ -2,40 +2,6 @@
 
 namespace crashwrap::parsers::text {
 
-namespace {
-bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
-}  // namespace
-
-std::string_view trim_left(std::string_view s) noexcept {
-  std::size_t i = 0;
-  while (i < s.size() && is_space(s[i])) ++i;
-  return s.substr(i);
-}
-
-std::string_view trim_right(std::string_view s) noexcept {
-  std::size_t n = s.size();
-  while (n > 0 && is_space(s[n - 1])) --n;
-  return s.substr(0, n);
-}
-
-std::string_view trim(std::string_view s) noexcept { return trim_right(trim_left(s)); }
-
-std::size_t indent(std::string_view s) noexcept {
-  std::size_t i = 0;
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-  return i;
-}
-
-std::optional<std::uint64_t> parse_uint(std::string_view s) noexcept {
-  if (s.empty() || s.size() > 19) return std::nullopt;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return v;
-}
-
 std::string strip_ansi(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -60,23 +26,6 @@ std::string strip_ansi(std::string_view s) {
     }
   }
   return out;
-}
-
-std::optional<std::string_view> after(std::string_view s, std::string_view prefix) noexcept {
-  if (!starts_with(s, prefix)) return std::nullopt;
-  return s.substr(prefix.size());
-}
-
-Split split_first(std::string_view s, std::string_view sep) noexcept {
-  auto p = s.find(sep);
-  if (p == std::string_view::npos) return {s, {}, false};
-  return {s.substr(0, p), s.substr(p + sep.size()), true};
-}
-
-Split split_last(std::string_view s, std::string_view sep) noexcept {
-  auto p = s.rfind(sep);
-  if (p == std::string_view::npos) return {s, {}, false};
-  return {s.substr(0, p), s.substr(p + sep.size()), true};
 }
 
 std::optional<FileLine> parse_file_line_col(std::string_view s) noexcept {
@@ -120,10 +69,6 @@ bool is_hex(std::string_view s) noexcept {
   for (char c : s)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
   return true;
-}
-
-bool is_identifier_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$';
 }
 
 }  // namespace crashwrap::parsers::text
